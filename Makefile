@@ -1,0 +1,49 @@
+# `make build`: set up and build the demo on DuckDB. `make test`: everything CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The demo's as-of date is fixed so that its numbers are reproducible.
+DEMO_AS_OF ?= 2026-07-01
+DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
+
+.PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean
+
+$(BIN)/dbt: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# dbt reads profiles.yml from the project directory; never overwrite local edits.
+profiles.yml:
+	cp -n profiles.yml.example $@
+
+setup: $(BIN)/dbt profiles.yml
+
+build: setup build-duckdb
+
+build-duckdb: setup
+	$(BIN)/dbt build --target duckdb --vars $(DBT_VARS)
+
+# Starts a PostgreSQL server first when none answers at the PG* settings.
+build-postgres: setup
+	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
+	$(BIN)/dbt build --target postgres --vars $(DBT_VARS)
+
+lint: setup
+	$(BIN)/sqlfluff lint models analyses tests
+
+pytest: setup
+	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
+	$(BIN)/pytest tests/python
+
+test: lint build-duckdb build-postgres pytest
+
+# Regenerates the committed demo seeds (deterministic).
+demo-data:
+	$(PYTHON) scripts/demo_data.py
+
+docs: setup
+	$(BIN)/dbt docs generate --target duckdb --vars $(DBT_VARS) --static
+
+clean:
+	rm -rf target logs dbt_packages warehouse.duckdb

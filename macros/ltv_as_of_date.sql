@@ -1,0 +1,17 @@
+{#
+    The exclusive end of the observation window as a SQL date literal: var
+    `ltv_as_of_date` (YYYY-MM-DD) or, when it is null, the UTC day the run
+    started, so that every model of one build sees the same date.
+#}
+{% macro ltv_as_of_date() -%}
+    {%- set as_of = var('ltv_as_of_date') -%}
+    {%- if as_of is none or as_of == '' -%}
+        {%- set as_of = run_started_at.strftime('%Y-%m-%d') -%}
+    {%- endif -%}
+    {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', as_of | string) -%}
+        {{ exceptions.raise_compiler_error(
+            "var ltv_as_of_date must be a date as YYYY-MM-DD, got: " ~ as_of
+        ) }}
+    {%- endif -%}
+    cast('{{ as_of }}' as date)
+{%- endmacro %}

@@ -1,0 +1,11 @@
+{#
+    Continuous percentile (linear interpolation) as an aggregate. DuckDB and
+    PostgreSQL share the ordered-set syntax; other engines override this.
+#}
+{% macro ltv_percentile_cont(expression, fraction) -%}
+    {{ return(adapter.dispatch('ltv_percentile_cont', 'ltv')(expression, fraction)) }}
+{%- endmacro %}
+
+{% macro default__ltv_percentile_cont(expression, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}

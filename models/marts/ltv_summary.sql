@@ -1,0 +1,82 @@
+with
+
+user_horizons as (
+
+    select * from {{ ref('int_user_horizons_unpivoted') }}
+    where is_eligible
+
+),
+
+horizons as (
+
+    {%- for horizon in ltv_horizons() %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select
+        '{{ horizon.name }}' as horizon,
+        cast({{ horizon.months or 'null' }} as integer) as horizon_months
+    {%- endfor %}
+
+),
+
+aggregated as (
+
+    select
+        horizon,
+        count(*) as eligible_users,
+        sum(case when orders > 0 then 1 else 0 end) as active_users,
+        sum(revenue) as total_revenue,
+        sum(orders) as total_orders,
+        {{ ltv_percentile_cont('revenue', 0.5) }} as ltv_median,
+        {{ ltv_percentile_cont('revenue', 0.95) }} as ltv_p95
+
+    from user_horizons
+    group by horizon
+
+),
+
+final as (
+
+    select
+        horizons.horizon,
+        horizons.horizon_months,
+        {{ ltv_as_of_date() }} as as_of_date,
+        cast(coalesce(aggregated.eligible_users, 0) as bigint) as eligible_users,
+        cast(coalesce(aggregated.active_users, 0) as bigint) as active_users,
+        cast(
+            1.0 * aggregated.active_users / nullif(aggregated.eligible_users, 0)
+            as double precision
+        ) as active_share,
+        cast(coalesce(aggregated.total_revenue, 0) as {{ ltv_money_type() }})
+            as total_revenue,
+        cast(coalesce(aggregated.total_orders, 0) as bigint) as total_orders,
+        cast(
+            aggregated.total_revenue / nullif(aggregated.eligible_users, 0)
+            as {{ ltv_money_type() }}
+        ) as ltv_mean,
+        cast(aggregated.ltv_median as {{ ltv_money_type() }}) as ltv_median,
+        cast(aggregated.ltv_p95 as {{ ltv_money_type() }}) as ltv_p95,
+        cast(
+            aggregated.total_revenue / nullif(aggregated.total_orders, 0)
+            as {{ ltv_money_type() }}
+        ) as aov,
+        cast(
+            1.0 * aggregated.total_orders / nullif(aggregated.eligible_users, 0)
+            as double precision
+        ) as orders_per_user,
+        cast(
+            aggregated.total_revenue
+            / nullif(aggregated.eligible_users, 0)
+            / {{ var('ltv_to_cac_target') }}
+            as {{ ltv_money_type() }}
+        ) as recommended_max_cac
+
+    from horizons
+
+    left join aggregated
+        on horizons.horizon = aggregated.horizon
+
+)
+
+select * from final

@@ -1,0 +1,39 @@
+{{ ltv_depends_on_demo_seed("demo_orders") }}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'orders') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        order_id,
+        user_id,
+
+        ---------- strings
+        lower(trim(status)) as order_status,
+        coalesce(
+            nullif(upper(trim(currency)), ''),
+            '{{ var("ltv_reporting_currency") }}'
+        ) as currency_code,
+
+        ---------- numerics
+        cast(total_amount as {{ ltv_money_type() }}) as order_amount,
+
+        ---------- dates
+        cast(created_at as date) as order_date,
+
+        ---------- timestamps
+        created_at as ordered_at,
+        updated_at
+
+    from source
+
+)
+
+select * from renamed

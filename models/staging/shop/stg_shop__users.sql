@@ -1,0 +1,30 @@
+{{ ltv_depends_on_demo_seed("demo_users") }}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'users') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        user_id,
+
+        ---------- strings
+        acquisition_channel,
+
+        ---------- dates
+        cast(created_at as date) as signup_date,
+
+        ---------- timestamps
+        created_at as signed_up_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,277 @@
+"""Fixtures that build the dbt project once per engine on a dirty generated dataset.
+
+Modelled on dbt's own adapter tests (dbt/tests/fixtures/project.py): a class-scoped,
+engine-parametrized fixture loads the raw tables, runs `dbt build` in-process through
+`dbtRunner` and hands the built marts to the tests, which compare them with the
+independent Python reference (reference.py) computed from the same raw rows.
+
+Postgres: the server is reached with PGHOST/PGPORT/PGUSER/PGPASSWORD (defaults
+127.0.0.1/5432/postgres/empty, as in profiles.yml.example); the fixture drops and
+recreates the database `ltv_pytest` on it. DuckDB: a fresh file under pytest's tmp dir.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import NamedTuple
+
+import duckdb
+import pandas as pd
+import psycopg2
+import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from reference import compute_marts
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import demo_data  # noqa: E402  (lives in scripts/, not a package)
+
+ENGINES = ["duckdb", "postgres"]
+N_USERS = 6000
+SEED = 7
+AS_OF_DATE = date(2026, 3, 31)  # a month end, where horizon date math is sharpest
+RAW_SCHEMA = "ltv_pytest_raw"
+MART_SCHEMA = "ltv_pytest"
+POSTGRES_DATABASE = "ltv_pytest"
+MARTS = ("user_ltv", "ltv_summary", "ltv_segments", "ltv_distribution")
+
+RAW_TABLES = {
+    "users": [
+        ("user_id", "bigint"),
+        ("created_at", "timestamp"),
+        ("acquisition_channel", "varchar"),
+    ],
+    "orders": [
+        ("order_id", "bigint"),
+        ("user_id", "bigint"),
+        ("created_at", "timestamp"),
+        ("updated_at", "timestamp"),
+        ("status", "varchar"),
+        ("total_amount", "numeric(18,2)"),
+        ("currency", "varchar"),
+    ],
+}
+
+
+class Dataset(NamedTuple):
+    users: list
+    orders: list
+
+    def rows(self, table: str) -> list:
+        return self.users if table == "users" else self.orders
+
+
+class Table(NamedTuple):
+    """A mart as read back from the warehouse."""
+
+    columns: list
+    rows: list  # of dicts
+
+
+# ----------------------------------------------------------------- data and reference
+
+
+def read_fx_rates() -> list:
+    """The project's fx_rates seed, typed as the reference expects."""
+    with open(PROJECT_DIR / "seeds" / "fx_rates.csv", newline="") as file:
+        return [
+            {
+                "currency": row["currency"],
+                "rate_month": date.fromisoformat(row["rate_month"]),
+                "usd_per_unit": Decimal(row["usd_per_unit"]),
+            }
+            for row in csv.DictReader(file)
+        ]
+
+
+@pytest.fixture(scope="session")
+def dataset() -> Dataset:
+    users, orders = demo_data.generate(N_USERS, SEED, AS_OF_DATE)
+    return Dataset(users, orders)
+
+
+@pytest.fixture(scope="session")
+def reference_marts(dataset) -> dict:
+    return compute_marts(dataset.users, dataset.orders, read_fx_rates(), AS_OF_DATE)
+
+
+# ------------------------------------------------------------------------ warehouses
+
+
+def as_text(value):
+    """A raw value as the text a warehouse casts back to its type; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def text_rows(rows: list, columns: list) -> list:
+    return [[as_text(row[column]) for column in columns] for row in rows]
+
+
+def create_table_sql(table: str) -> str:
+    columns = ", ".join(f"{name} {type_}" for name, type_ in RAW_TABLES[table])
+    return f"create table {RAW_SCHEMA}.{table} ({columns})"
+
+
+class DuckDbWarehouse:
+    def __init__(self, work_dir: Path):
+        self.path = work_dir / "pytest.duckdb"
+
+    def dbt_env(self) -> dict:
+        return {"DBT_DUCKDB_PATH": str(self.path), "DBT_SCHEMA": MART_SCHEMA}
+
+    def load_raw(self, dataset: Dataset) -> None:
+        with duckdb.connect(str(self.path)) as connection:
+            connection.execute(f"create schema {RAW_SCHEMA}")
+            for table, columns in RAW_TABLES.items():
+                names = [name for name, _ in columns]
+                incoming = pd.DataFrame(
+                    text_rows(dataset.rows(table), names), columns=names, dtype=object
+                )
+                connection.execute(create_table_sql(table))
+                connection.register("incoming", incoming)
+                connection.execute(
+                    f"insert into {RAW_SCHEMA}.{table} select * from incoming"
+                )
+                connection.unregister("incoming")
+
+    def read_table(self, schema: str, name: str) -> Table:
+        with duckdb.connect(str(self.path)) as connection:
+            cursor = connection.execute(f"select * from {schema}.{name}")
+            return rows_as_table(cursor.description, cursor.fetchall())
+
+
+class PostgresWarehouse:
+    def __init__(self):
+        self.server = {
+            "host": os.environ.get("PGHOST", "127.0.0.1"),
+            "port": os.environ.get("PGPORT", "5432"),
+            "user": os.environ.get("PGUSER", "postgres"),
+            "password": os.environ.get("PGPASSWORD", ""),
+        }
+
+    def dbt_env(self) -> dict:
+        return {"PGDATABASE": POSTGRES_DATABASE, "DBT_SCHEMA": MART_SCHEMA}
+
+    def connect(self, database: str):
+        return psycopg2.connect(dbname=database, **self.server)
+
+    def recreate_database(self) -> None:
+        connection = self.connect("postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"drop database if exists {POSTGRES_DATABASE} with (force)")
+            cursor.execute(f"create database {POSTGRES_DATABASE}")
+        connection.close()
+
+    def load_raw(self, dataset: Dataset) -> None:
+        self.recreate_database()
+        connection = self.connect(POSTGRES_DATABASE)
+        with connection, connection.cursor() as cursor:
+            cursor.execute(f"create schema {RAW_SCHEMA}")
+            for table, columns in RAW_TABLES.items():
+                names = [name for name, _ in columns]
+                cursor.execute(create_table_sql(table))
+                cursor.copy_expert(
+                    f"copy {RAW_SCHEMA}.{table} ({', '.join(names)}) "
+                    "from stdin with (format csv, null '\\N')",
+                    csv_stream(text_rows(dataset.rows(table), names)),
+                )
+        connection.close()
+
+    def read_table(self, schema: str, name: str) -> Table:
+        connection = self.connect(POSTGRES_DATABASE)
+        with connection, connection.cursor() as cursor:
+            cursor.execute(f"select * from {schema}.{name}")
+            table = rows_as_table(cursor.description, cursor.fetchall())
+        connection.close()
+        return table
+
+
+def csv_stream(rows: list) -> io.StringIO:
+    """CSV for COPY: null as an unquoted \\N, so '' and ' Paid' stay text."""
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["\\N" if value is None else value for value in row])
+    stream.seek(0)
+    return stream
+
+
+def rows_as_table(description, records) -> Table:
+    columns = [column[0] for column in description]
+    return Table(columns, [dict(zip(columns, record)) for record in records])
+
+
+def make_warehouse(engine: str, work_dir: Path):
+    return DuckDbWarehouse(work_dir) if engine == "duckdb" else PostgresWarehouse()
+
+
+# ------------------------------------------------------------------------------- dbt
+
+
+def run_dbt(args: list) -> dbtRunnerResult:
+    """Invoke dbt in-process and fail the test unless the command succeeded."""
+    result = dbtRunner().invoke(args)
+    assert result.success, f"dbt {' '.join(args)} failed:\n{dbt_failures(result)}"
+    return result
+
+
+def dbt_failures(result: dbtRunnerResult) -> str:
+    """The exception, or the nodes that errored or failed, one per line."""
+    if result.exception is not None:
+        return str(result.exception)
+    return "\n".join(
+        f"  {node_result.node.name}: {node_result.status}: {node_result.message}"
+        for node_result in result.result or []
+        if node_result.status in ("error", "fail")
+    )
+
+
+@pytest.fixture(scope="session")
+def profiles_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("profiles")
+    shutil.copy(PROJECT_DIR / "profiles.yml.example", directory / "profiles.yml")
+    return directory
+
+
+@pytest.fixture(scope="class", params=ENGINES)
+def engine(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="class")
+def built_marts(engine, dataset, profiles_dir, tmp_path_factory) -> dict:
+    """Load the raw tables, build the project once, and read back the four marts."""
+    work_dir = tmp_path_factory.mktemp(engine)
+    warehouse = make_warehouse(engine, work_dir)
+    warehouse.load_raw(dataset)
+    dbt_vars = json.dumps(
+        {"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": AS_OF_DATE.isoformat()}
+    )
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in warehouse.dbt_env().items():
+            env.setenv(name, value)
+        run_dbt(
+            [
+                "build",
+                "--project-dir", str(PROJECT_DIR),
+                "--profiles-dir", str(profiles_dir),
+                "--target", engine,
+                "--vars", dbt_vars,
+                # Artifacts and logs stay out of the project's target/ and logs/.
+                "--target-path", str(work_dir / "target"),
+                "--log-path", str(work_dir / "logs"),
+            ]
+        )
+    return {mart: warehouse.read_table(MART_SCHEMA, mart) for mart in MARTS}

@@ -1,0 +1,160 @@
+"""Every column of every row of the four marts equals the Python reference, per engine.
+
+Rows are matched by each mart's key. Integers, strings, dates and booleans must be
+equal (and of the same type for dates and strings); other numbers must agree to a
+relative 1e-6 (absolute 1e-9 near zero), which leaves room for double-precision
+percentiles but not for rounded money.
+"""
+
+import math
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from conftest import AS_OF_DATE, MARTS, Table
+
+MART_KEYS = {
+    "user_ltv": ("user_id",),
+    "ltv_summary": ("horizon",),
+    "ltv_segments": ("ltv_segment",),
+    "ltv_distribution": ("horizon", "bucket_order"),
+}
+RELATIVE_TOLERANCE = 1e-6
+ABSOLUTE_TOLERANCE = 1e-9
+EXAMPLES_PER_COLUMN = 5
+
+
+# ------------------------------------------------------------------------ comparison
+
+
+def values_match(expected, actual) -> bool:
+    """Exact for None, bools, ints, strings and dates; within tolerance for numbers."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return isinstance(actual, bool) and actual == expected
+    if isinstance(expected, int):
+        return actual == expected
+    if isinstance(expected, (Decimal, float)):
+        return isinstance(actual, (Decimal, float, int)) and math.isclose(
+            float(actual),
+            float(expected),
+            rel_tol=RELATIVE_TOLERANCE,
+            abs_tol=ABSOLUTE_TOLERANCE,
+        )
+    return type(actual) is type(expected) and actual == expected
+
+
+def rows_by_key(rows: list, key_columns: tuple) -> dict:
+    return {tuple(row[column] for column in key_columns): row for row in rows}
+
+
+def key_text(key: tuple, key_columns: tuple) -> str:
+    return ", ".join(f"{column}={value!r}" for column, value in zip(key_columns, key))
+
+
+def column_differences(expected_rows: list, actual: Table, key_columns: tuple) -> list:
+    """Human-readable differences between the reference rows and a built mart."""
+    expected_columns = list(expected_rows[0])
+    problems = []
+    if sorted(actual.columns) != sorted(expected_columns):
+        missing = sorted(set(expected_columns) - set(actual.columns))
+        unexpected = sorted(set(actual.columns) - set(expected_columns))
+        problems.append(f"columns: missing {missing}, unexpected {unexpected}")
+
+    expected_by_key = rows_by_key(expected_rows, key_columns)
+    actual_by_key = rows_by_key(actual.rows, key_columns)
+    if len(actual_by_key) != len(actual.rows):
+        problems.append(f"key {key_columns} is not unique in the mart")
+    missing_keys = sorted(set(expected_by_key) - set(actual_by_key))
+    unexpected_keys = sorted(set(actual_by_key) - set(expected_by_key))
+    if missing_keys:
+        problems.append(f"{len(missing_keys)} rows missing, e.g. {missing_keys[:5]}")
+    if unexpected_keys:
+        problems.append(
+            f"{len(unexpected_keys)} rows unexpected, e.g. {unexpected_keys[:5]}"
+        )
+
+    common_keys = sorted(set(expected_by_key) & set(actual_by_key))
+    for column in expected_columns:
+        if column not in actual.columns:
+            continue
+        pairs = [
+            (key, expected_by_key[key][column], actual_by_key[key][column])
+            for key in common_keys
+        ]
+        mismatches = [pair for pair in pairs if not values_match(pair[1], pair[2])]
+        if mismatches:
+            problems.append(
+                f"{column}: {len(mismatches)} of {len(common_keys)} rows differ, e.g.\n"
+                + "\n".join(
+                    f"    {key_text(key, key_columns)}: "
+                    f"expected {expected!r}, got {got!r}"
+                    for key, expected, got in mismatches[:EXAMPLES_PER_COLUMN]
+                )
+            )
+    return problems
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+class TestMartsMatchReference:
+    """One build per engine (class-scoped fixtures), one test per mart."""
+
+    @pytest.mark.parametrize("mart", MARTS)
+    def test_mart_matches_reference(self, engine, mart, built_marts, reference_marts):
+        problems = column_differences(
+            reference_marts[mart], built_marts[mart], MART_KEYS[mart]
+        )
+        assert not problems, f"{mart} on {engine} differs from the reference:\n" + (
+            "\n".join(f"  {problem}" for problem in problems)
+        )
+
+
+def test_dataset_has_every_kind_of_dirt(dataset):
+    """The comparison only means something if the raw data exercises the rules."""
+    known_users = {user["user_id"] for user in dataset.users}
+    orders = dataset.orders
+    order_dates = [o["created_at"].date() for o in orders if o["created_at"]]
+    statuses = {o["status"] for o in orders if o["status"]}
+    currencies = {o["currency"] for o in orders}
+    assert max(Counter(o["order_id"] for o in orders).values()) > 1
+    assert any(status != status.strip().lower() for status in statuses)
+    assert any(c is not None and c != c.strip().upper() for c in currencies)
+    assert None in currencies
+    assert any(o["user_id"] is None for o in orders)
+    assert any(o["user_id"] not in known_users for o in orders if o["user_id"])
+    assert any(o["created_at"] is None for o in orders)
+    assert any(o["updated_at"] is None for o in orders)
+    assert any(o["total_amount"] is None for o in orders)
+    assert any(o["total_amount"] is not None and o["total_amount"] < 0 for o in orders)
+    assert any(day >= AS_OF_DATE for day in order_dates)
+    assert any(
+        user["created_at"] and user["created_at"].date() >= AS_OF_DATE
+        for user in dataset.users
+    )
+
+
+def test_reference_is_not_trivial(reference_marts):
+    """Every segment, the top bucket and incomplete horizons are populated."""
+    user_ltv = reference_marts["user_ltv"]
+    summary = rows_by_key(reference_marts["ltv_summary"], ("horizon",))
+    distribution = rows_by_key(
+        reference_marts["ltv_distribution"], ("horizon", "bucket_order")
+    )
+    assert all(row["users"] > 0 for row in reference_marts["ltv_segments"])
+    assert distribution[("lifetime", 8)]["bucket_label"] == "$5000+"
+    assert distribution[("lifetime", 8)]["users"] > 0
+    assert distribution[("lifetime", 0)]["users"] > 0
+    lifetime_users = summary[("lifetime",)]["eligible_users"]
+    for horizon in ("3m", "6m", "12m"):
+        assert 0 < summary[(horizon,)]["eligible_users"] < lifetime_users
+    assert any(
+        row["first_order_date"] is not None
+        and row["first_order_date"] < row["signup_date"]
+        for row in user_ltv
+    )
+    assert any(row["revenue_3m"] < row["revenue_6m"] for row in user_ltv)
+    assert all(row["as_of_date"] == AS_OF_DATE for row in user_ltv)

@@ -1,0 +1,269 @@
+"""Hand-computed cases for the reference implementation (no database needed).
+
+Each case is small enough to check on paper; together they cover what breaks quietly:
+month-end date math, the exclusive window end, dedup, status and currency
+normalization, percent_rank ties, bucket edges and empty horizons.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from reference import compute_marts
+
+AS_OF = date(2026, 3, 31)
+
+
+def user(user_id, signup, channel="organic"):
+    return {
+        "user_id": user_id,
+        "created_at": datetime.combine(signup, datetime.min.time()),
+        "acquisition_channel": channel,
+    }
+
+
+def order(
+    order_id,
+    user_id,
+    day,
+    amount,
+    status="paid",
+    currency="USD",
+    updated_at=None,
+):
+    return {
+        "order_id": order_id,
+        "user_id": user_id,
+        "created_at": datetime.combine(day, datetime.min.time()) if day else None,
+        "updated_at": updated_at,
+        "status": status,
+        "total_amount": None if amount is None else Decimal(str(amount)),
+        "currency": currency,
+    }
+
+
+def marts(users, orders, fx_rates=(), as_of=AS_OF, **options):
+    return compute_marts(list(users), list(orders), list(fx_rates), as_of, **options)
+
+
+def only_user(result):
+    (row,) = result["user_ltv"]
+    return row
+
+
+def by_key(rows, *keys):
+    """Rows keyed by one column's value, or by a tuple of several columns' values."""
+    if len(keys) == 1:
+        return {row[keys[0]]: row for row in rows}
+    return {tuple(row[key] for key in keys): row for row in rows}
+
+
+def test_month_end_signup_clamps_horizon_end():
+    # Jan 31 + 3 months = Apr 30 (2025): Apr 29 is in the 3m window, Apr 30 is not.
+    result = marts(
+        [user(1, date(2025, 1, 31))],
+        [order(1, 1, date(2025, 4, 29), 10), order(2, 1, date(2025, 4, 30), 20)],
+    )
+    row = only_user(result)
+    assert row["revenue_3m"] == Decimal(10)
+    assert row["revenue_6m"] == Decimal(30)
+
+
+def test_leap_year_month_end():
+    # Nov 30 2023 + 3 months = Feb 29 2024 (clamped from "Feb 30"): Feb 28 is inside.
+    result = marts(
+        [user(1, date(2023, 11, 30))],
+        [order(1, 1, date(2024, 2, 28), 5), order(2, 1, date(2024, 2, 29), 7)],
+    )
+    assert only_user(result)["revenue_3m"] == 5
+
+
+def test_exclusive_window_end_and_completeness_boundary():
+    # signup + 3 months = as_of: 3m complete exactly on the as-of date.
+    signup = date(2025, 12, 31)
+    result = marts([user(1, signup)], [order(1, 1, date(2026, 3, 30), 7)])
+    row = only_user(result)
+    assert row["is_3m_complete"] is True  # Mar 31 <= Mar 31
+    assert row["is_6m_complete"] is False
+    assert row["revenue_3m"] == 7  # Mar 30 < Mar 31
+
+
+def test_orders_on_or_after_as_of_and_pre_signup_orders():
+    result = marts(
+        [user(1, date(2025, 6, 15))],
+        [
+            order(1, 1, date(2025, 1, 1), 100),  # before signup: counts everywhere
+            order(2, 1, AS_OF, 1000),  # on the as-of date: not observed yet
+        ],
+    )
+    row = only_user(result)
+    assert row["revenue_3m"] == row["revenue_lifetime"] == 100
+    assert row["first_order_date"] == date(2025, 1, 1)
+    assert row["days_since_last_order"] == (AS_OF - date(2025, 1, 1)).days
+    assert row["tenure_days"] == (AS_OF - date(2025, 6, 15)).days
+
+
+def test_users_signing_up_on_as_of_are_left_out_with_their_orders():
+    result = marts(
+        [user(1, date(2025, 1, 1)), user(2, AS_OF)],
+        [order(1, 2, date(2025, 5, 1), 50)],
+    )
+    assert [row["user_id"] for row in result["user_ltv"]] == [1]
+    assert by_key(result["ltv_summary"], "horizon")["lifetime"]["total_revenue"] == 0
+
+
+def test_dedup_keeps_latest_version_and_collapses_exact_duplicates():
+    first = order(1, 1, date(2025, 3, 1), 10, status="pending")
+    later = order(1, 1, date(2025, 3, 1), 12, updated_at=datetime(2025, 3, 2))
+    undated = order(1, 1, None, 99)  # no timestamps at all: never the latest
+    duplicate = order(2, 1, date(2025, 3, 5), 5)
+    result = marts(
+        [user(1, date(2025, 1, 1))], [first, undated, later, duplicate, dict(duplicate)]
+    )
+    row = only_user(result)
+    assert row["orders_lifetime"] == 2
+    assert row["revenue_lifetime"] == 17
+
+
+def test_dedup_refuses_ambiguous_ties():
+    a = order(1, 1, date(2025, 3, 1), 10)
+    b = order(1, 1, date(2025, 3, 1), 11)
+    with pytest.raises(ValueError, match="tie"):
+        marts([user(1, date(2025, 1, 1))], [a, b])
+
+
+def test_status_and_currency_normalization_with_monthly_fx():
+    fx = [
+        {"currency": "EUR", "rate_month": month, "usd_per_unit": Decimal(rate)}
+        for month, rate in ((date(2025, 3, 1), "1.1"), (date(2025, 4, 1), "1.2"))
+    ]
+    result = marts(
+        [user(1, date(2025, 1, 1))],
+        [
+            order(1, 1, date(2025, 3, 31), 10, status=" Paid", currency=" eur"),
+            order(2, 1, date(2025, 4, 1), 10, status="SHIPPED ", currency="EUR"),
+            order(3, 1, date(2025, 4, 2), 10, status="completed", currency=None),
+            order(4, 1, date(2025, 4, 3), 10, status="refunded"),
+            order(5, 1, date(2025, 4, 4), 10, status=None),
+        ],
+        fx,
+    )
+    row = only_user(result)
+    assert row["orders_lifetime"] == 3
+    assert row["revenue_lifetime"] == Decimal("11.0") + Decimal("12.0") + 10
+
+
+def test_missing_fx_rate_is_an_error():
+    with pytest.raises(ValueError, match="GBP"):
+        marts(
+            [user(1, date(2025, 1, 1))],
+            [order(1, 1, date(2025, 2, 1), 10, currency="GBP")],
+        )
+
+
+def test_invalid_orders_are_left_out():
+    result = marts(
+        [user(1, date(2025, 1, 1))],
+        [
+            order(1, None, date(2025, 2, 1), 10),  # no user
+            order(2, 1, None, 10),  # no date
+            order(3, 1, date(2025, 2, 1), None),  # no amount
+            order(4, 1, date(2025, 2, 1), -5),  # negative amount
+            order(5, 9, date(2025, 2, 1), 10),  # unknown user
+            order(6, 1, date(2025, 2, 1), 0),  # zero is a valid order
+        ],
+    )
+    row = only_user(result)
+    assert (row["orders_lifetime"], row["revenue_lifetime"]) == (1, 0)
+    assert row["aov_lifetime"] == 0
+
+
+def test_user_without_orders():
+    row = only_user(marts([user(1, date(2025, 1, 1), channel=None)], []))
+    assert row["acquisition_channel"] == "unknown"
+    assert (row["revenue_12m"], row["orders_12m"], row["aov_12m"]) == (0, 0, None)
+    assert row["first_order_date"] is row["days_since_last_order"] is None
+
+
+def test_percent_rank_ties_share_a_segment():
+    # Five mature users with revenue 0, 10, 10, 10, 40 and one New user.
+    # percent_rank: 0 -> 0, 10 -> 1/4, 40 -> 1. Cut-offs 0.95/0.75/0.25.
+    signup = date(2024, 1, 1)
+    revenues = {1: 0, 2: 10, 3: 10, 4: 10, 5: 40}
+    users = [user(uid, signup) for uid in revenues] + [user(6, date(2026, 2, 1))]
+    orders = [
+        order(uid, uid, date(2024, 2, 1), amount)
+        for uid, amount in revenues.items()
+        if amount
+    ] + [order(6, 6, date(2026, 2, 2), 1000)]
+    segments = {
+        row["user_id"]: row["ltv_segment"] for row in marts(users, orders)["user_ltv"]
+    }
+    assert segments == {
+        1: "Low", 2: "Medium", 3: "Medium", 4: "Medium", 5: "VIP", 6: "New"
+    }
+
+
+def test_single_mature_user_has_percent_rank_zero():
+    result = marts([user(1, date(2024, 1, 1))], [order(1, 1, date(2024, 1, 2), 9)])
+    row = only_user(result)
+    assert row["ltv_segment"] == "Low"
+
+
+def test_bucket_edges():
+    signup = date(2024, 1, 1)
+    amounts = [0, Decimal("0.01"), Decimal("49.99"), 50, 4999, 5000]
+    users = [user(uid, signup) for uid in range(1, len(amounts) + 1)]
+    orders = [
+        order(uid, uid, date(2024, 1, 2), amount)
+        for uid, amount in enumerate(amounts, start=1)
+    ]
+    grid = by_key(marts(users, orders)["ltv_distribution"], "horizon", "bucket_order")
+    lifetime = {order_: grid[("lifetime", order_)] for order_ in range(9)}
+    assert [lifetime[i]["users"] for i in range(9)] == [1, 2, 1, 0, 0, 0, 0, 1, 1]
+    assert lifetime[0]["bucket_label"] == "$0"
+    assert lifetime[1]["bucket_label"] == "$0-$50"
+    assert lifetime[7]["bucket_label"] == "$2500-$5000"
+    assert lifetime[8]["bucket_label"] == "$5000+"
+    assert (lifetime[0]["lower_bound"], lifetime[0]["upper_bound"]) == (0, 0)
+    assert (lifetime[8]["lower_bound"], lifetime[8]["upper_bound"]) == (5000, None)
+    assert lifetime[1]["share_of_users"] == Decimal(2) / 6
+    total = sum(Decimal(amount) for amount in amounts)
+    assert lifetime[8]["share_of_revenue"] == Decimal(5000) / total
+
+
+def test_empty_horizon_keeps_its_rows():
+    # One user signed up 2 months ago: only lifetime has eligible users.
+    result = marts([user(1, date(2026, 1, 15))], [order(1, 1, date(2026, 1, 20), 30)])
+    summary = by_key(result["ltv_summary"], "horizon")
+    assert list(summary) == ["3m", "6m", "12m", "lifetime"]
+    empty = summary["12m"]
+    counts = ("eligible_users", "active_users", "total_orders")
+    assert [empty[column] for column in counts] == [0, 0, 0]
+    assert empty["total_revenue"] == 0
+    for column in ("active_share", "ltv_mean", "ltv_median", "ltv_p95", "aov",
+                   "orders_per_user", "recommended_max_cac"):
+        assert empty[column] is None
+    assert summary["lifetime"]["recommended_max_cac"] == Decimal(10)
+    grid = [row for row in result["ltv_distribution"] if row["horizon"] == "12m"]
+    assert len(grid) == 9
+    assert all(row["users"] == 0 and row["share_of_users"] is None for row in grid)
+    segments = by_key(result["ltv_segments"], "ltv_segment")
+    assert list(segments) == ["VIP", "High", "Medium", "Low", "New"]
+    assert segments["VIP"]["users"] == 0
+    assert segments["VIP"]["ltv_mean_lifetime"] is None
+    assert segments["New"]["share_of_revenue"] == 1
+
+
+def test_percentiles_are_continuous_and_include_zeros():
+    signup = date(2024, 1, 1)
+    users = [user(uid, signup) for uid in range(1, 5)]
+    orders = [order(1, 1, date(2024, 1, 2), 10), order(2, 2, date(2024, 1, 2), 30)]
+    lifetime = by_key(marts(users, orders)["ltv_summary"], "horizon")["lifetime"]
+    # Sorted revenues 0, 0, 10, 30.
+    assert lifetime["ltv_median"] == 5  # halfway between 0 and 10
+    assert lifetime["ltv_p95"] == Decimal("10") + Decimal("0.85") * 20  # position 2.85
+    assert lifetime["ltv_mean"] == 10
+    assert lifetime["active_share"] == Decimal("0.5")
+    assert lifetime["aov"] == 20
