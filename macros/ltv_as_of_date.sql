@@ -8,7 +8,7 @@
     {%- if as_of is none or as_of == '' -%}
         {%- set as_of = run_started_at.strftime('%Y-%m-%d') -%}
     {%- endif -%}
-    {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', as_of | string) -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of | string) -%}
         {{ exceptions.raise_compiler_error(
             "var ltv_as_of_date must be a date as YYYY-MM-DD, got: " ~ as_of
         ) }}

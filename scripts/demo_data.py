@@ -6,7 +6,13 @@ cluster where date math breaks: month ends (Jan 31, Feb 29 2024, ...), exactly
 as_of_date - 3/6/12 months and the day after, the as-of date itself, and the UTC day
 edges 00:00:00 and 23:59:59. About 15% of users never order; the others place about
 ten orders each, skewed from one or two up to heavy buyers with 50+, and a few big
-spenders fill the top segments and the $5000+ bucket. Orders land on the signup day,
+spenders fill the top segments and the $5000+ bucket. About one in ten users buys only
+the starter box: one paid order at its catalogue price (STARTER_BOX_PRICE, in USD)
+within their first three months, and never again. These equal lifetime revenues form a
+tie group that spans the 0.25 percent_rank cut-off of the segments (Low / Medium), so
+the tie rule (equal revenue shares the lowest rank) decides their segment; this holds
+for the demo defaults and for the pytest dataset (6000 users, seed 7, as of
+2026-03-31). Orders land on the signup day,
 on month ends, exactly on signup_date + 3/6/12 months (the exclusive horizon end) and
 the day before it, and on the as-of date and the day before it.
 
@@ -91,6 +97,10 @@ CURRENCIES = {None: 45, "USD": 38, "EUR": 11, "GBP": 6}
 MISSPELLED_SHARE = 0.12
 NULL_UPDATED_AT_SHARE = 0.04
 BIG_SPENDER_SHARE = 0.04
+# Users who buy the starter box once and never again (sized so that their tie group
+# spans the 0.25 segment cut-off, see the module docstring).
+STARTER_BOX_SHARE = 0.10
+STARTER_BOX_PRICE = Decimal("15.00")
 DIRTY_CASE_SHARE = 0.02  # of the logical orders, for each dirty case
 MIN_ROWS_PER_DIRTY_CASE = 3
 
@@ -213,6 +223,8 @@ def _generate_orders(
 
 
 def _user_orders(rng: random.Random, user: dict, as_of: datetime.date) -> list[dict]:
+    if rng.random() < STARTER_BOX_SHARE:
+        return [_starter_box_order(rng, user)]
     profile = rng.choices(BUYER_PROFILES, [p.weight for p in BUYER_PROFILES])[0]
     n_orders = rng.randint(profile.min_orders, profile.max_orders)
     typical_amount = rng.lognormvariate(math.log(45), 0.5)
@@ -229,6 +241,24 @@ def _user_orders(rng: random.Random, user: dict, as_of: datetime.date) -> list[d
         )
         for day in order_dates
     ]
+
+
+def _starter_box_order(rng: random.Random, user: dict) -> dict:
+    """One paid order at the starter box's catalogue price, in the first 3 months."""
+    signup_date = user["created_at"].date()
+    first_3_months = (add_months(signup_date, 3) - signup_date).days
+    day = min(signup_date + _days(rng.randrange(first_3_months)), LAST_ORDER_DATE)
+    created_at = _at_random_time(rng, day)
+    currency = rng.choice((None, "USD"))
+    return {
+        "order_id": None,  # numbered once all orders are in time order
+        "user_id": user["user_id"],
+        "created_at": created_at,
+        "updated_at": _updated_at(rng, created_at),
+        "status": _spelled(rng, "paid"),
+        "total_amount": STARTER_BOX_PRICE,
+        "currency": None if currency is None else _spelled(rng, currency),
+    }
 
 
 def _order_dates(
