@@ -16,6 +16,7 @@ unpivoted as (
     {%- endif %}
     select
         user_id,
+        acquisition_channel,
         '{{ horizon.name }}' as horizon,
         revenue_{{ horizon.name }} as revenue,
         orders_{{ horizon.name }} as orders,

@@ -24,12 +24,7 @@ aggregated as (
 
     select
         horizon,
-        count(*) as eligible_users,
-        sum(case when orders > 0 then 1 else 0 end) as active_users,
-        sum(revenue) as total_revenue,
-        sum(orders) as total_orders,
-        {{ ltv_percentile_cont('revenue', 0.5) }} as ltv_median,
-        {{ ltv_percentile_cont('revenue', 0.95) }} as ltv_p95
+        {{ ltv_horizon_statistics() }}
 
     from user_horizons
     group by horizon

@@ -1,7 +1,7 @@
+{#- The contract's primary key already indexes user_id. -#}
 {{
     config(
         indexes=[
-            {'columns': ['user_id'], 'unique': true},
             {'columns': ['ltv_segment', 'revenue_12m']},
             {'columns': ['signup_date']},
             {'columns': ['revenue_6m']},

@@ -1,0 +1,87 @@
+with
+
+user_horizons as (
+
+    select * from {{ ref('int_user_horizons_unpivoted') }}
+
+),
+
+channel_cac as (
+
+    select * from {{ ref('channel_cac') }}
+
+),
+
+-- Every channel of user_ltv gets all four horizons, eligible users or not.
+channel_horizons as (
+
+    select distinct
+        user_horizons.acquisition_channel,
+        user_horizons.horizon,
+        {{ ltv_horizon_months('user_horizons.horizon') }} as horizon_months
+
+    from user_horizons
+
+),
+
+aggregated as (
+
+    select
+        acquisition_channel,
+        horizon,
+        {{ ltv_horizon_statistics() }}
+
+    from user_horizons
+    where is_eligible
+    group by acquisition_channel, horizon
+
+),
+
+final as (
+
+    select
+        channel_horizons.acquisition_channel,
+        channel_horizons.horizon,
+        channel_horizons.horizon_months,
+        {{ ltv_as_of_date() }} as as_of_date,
+        cast(coalesce(aggregated.eligible_users, 0) as bigint) as eligible_users,
+        cast(coalesce(aggregated.active_users, 0) as bigint) as active_users,
+        cast(
+            1.0 * aggregated.active_users / nullif(aggregated.eligible_users, 0)
+            as double precision
+        ) as active_share,
+        cast(
+            coalesce(aggregated.total_revenue, 0) as {{ ltv_money_type() }}
+        ) as total_revenue,
+        cast(
+            aggregated.total_revenue / nullif(aggregated.eligible_users, 0)
+            as {{ ltv_money_type() }}
+        ) as ltv_mean,
+        cast(aggregated.ltv_median as {{ ltv_money_type() }}) as ltv_median,
+        cast(channel_cac.cac as {{ ltv_money_type() }}) as cac,
+        cast(
+            aggregated.total_revenue
+            / nullif(aggregated.eligible_users, 0)
+            / nullif(channel_cac.cac, 0)
+            as double precision
+        ) as ltv_to_cac,
+        cast(
+            aggregated.total_revenue
+            / nullif(aggregated.eligible_users, 0)
+            / {{ var('ltv_to_cac_target') }}
+            as {{ ltv_money_type() }}
+        ) as recommended_max_cac
+
+    from channel_horizons
+
+    left join aggregated
+        on
+            channel_horizons.acquisition_channel = aggregated.acquisition_channel
+            and channel_horizons.horizon = aggregated.horizon
+
+    left join channel_cac
+        on channel_horizons.acquisition_channel = channel_cac.acquisition_channel
+
+)
+
+select * from final

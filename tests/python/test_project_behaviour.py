@@ -1,0 +1,252 @@
+"""Behaviour of the whole project that a mart-by-mart comparison cannot show.
+
+- A revenue order without an exchange rate fails the build, and the failing test names
+  the currency and the month; the same order with a non-revenue status does not.
+- Pointed at real raw data (var `ltv_source_schema`), the demo seeds write nothing: no
+  relation appears in the demo schema and the raw tables keep their rows.
+- Without var `ltv_as_of_date`, every mart is as of the build's UTC day.
+- Every raw order is accounted for in `order_audit`, and the revenue it counts is
+  exactly the revenue of `user_ltv`.
+
+The datasets are small (a few hundred generated users), loaded into raw tables of our
+own with the conftest warehouses. Tests that only read share one build per engine.
+"""
+
+import json
+from contextlib import contextmanager
+from datetime import date, datetime, time, timezone
+from decimal import Decimal, Inexact, localcontext
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from conftest import (
+    AS_OF_DATE,
+    ENGINES,
+    MART_SCHEMA,
+    MARTS,
+    PROJECT_DIR,
+    RAW_SCHEMA,
+    Dataset,
+    dbt_failures,
+    demo_data,
+    make_warehouse,
+)
+
+N_USERS = 300
+SEED = 11
+DEMO_SCHEMA = "ltv_demo_raw"
+MARTS_WITH_AS_OF_DATE = (*MARTS, "order_audit")
+FX_TEST = "assert_fx_rate_exists_for_revenue_orders"
+
+
+class Build:
+    """A finished `dbt build` over our own raw tables, on one engine."""
+
+    def __init__(self, engine: str, work_dir: Path, dataset: Dataset):
+        self.engine = engine
+        self.dataset = dataset
+        self.work_dir = work_dir
+        self.warehouse = make_warehouse(engine, work_dir)
+        self.warehouse.load_raw(dataset)
+
+    def run(self, profiles_dir: Path, dbt_vars: dict, *extra_args) -> dbtRunnerResult:
+        """`dbt build` reading the raw schema we loaded; the result, failed or not."""
+        dbt_vars = {"ltv_source_schema": RAW_SCHEMA, **dbt_vars}
+        args = [
+            "build",
+            "--project-dir", str(PROJECT_DIR),
+            "--profiles-dir", str(profiles_dir),
+            "--target", self.engine,
+            "--vars", json.dumps(dbt_vars),
+            "--target-path", str(self.work_dir / "target"),
+            "--log-path", str(self.work_dir / "logs"),
+            *extra_args,
+        ]
+        with warehouse_env(self.warehouse):
+            return dbtRunner().invoke(args)
+
+    def rows(self, schema: str, name: str) -> list:
+        return self.warehouse.read_table(schema, name).rows
+
+    def relations_in(self, schema: str) -> set:
+        """Names of the tables and views in a schema (none when it does not exist)."""
+        return {
+            row["table_name"]
+            for row in self.rows("information_schema", "tables")
+            if row["table_schema"] == schema
+        }
+
+
+class DefaultAsOfBuild(NamedTuple):
+    """The shared build without var `ltv_as_of_date`, and the UTC days around it."""
+
+    build: Build
+    utc_days: set  # the UTC day when the build started and when it ended
+
+
+@contextmanager
+def warehouse_env(warehouse):
+    """The environment variables that point profiles.yml at the warehouse."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in warehouse.dbt_env().items():
+            env.setenv(name, value)
+        yield
+
+
+def utc_today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def assert_succeeded(result: dbtRunnerResult) -> None:
+    assert result.success, f"dbt build failed:\n{dbt_failures(result)}"
+
+
+def unsuccessful_nodes(result: dbtRunnerResult) -> dict:
+    """Node name -> node result, for the nodes that errored or failed."""
+    return {
+        node_result.node.name: node_result
+        for node_result in result.result or []
+        if node_result.status in ("error", "fail")
+    }
+
+
+def exact_sum(values) -> Decimal:
+    """The sum of Decimals; raises instead of rounding."""
+    with localcontext() as context:
+        context.prec = 100
+        context.traps[Inexact] = True
+        return sum(values, Decimal(0))
+
+
+def is_explained(audit_row: dict) -> bool:
+    """Revenue without a reason, or left out with one."""
+    has_reason = audit_row["exclusion_reason"] is not None
+    return (audit_row["is_revenue"], has_reason) in {(True, False), (False, True)}
+
+
+def with_order_in(dataset: Dataset, currency: str, day: date, status: str) -> Dataset:
+    """The dataset plus one order of a known user in `currency`, dated `day`."""
+    user = next(u for u in dataset.users if u["created_at"].date() < AS_OF_DATE)
+    order = {
+        "order_id": max(o["order_id"] for o in dataset.orders) + 1,
+        "user_id": user["user_id"],
+        "created_at": datetime.combine(day, time(12, 0)),
+        "updated_at": None,
+        "status": status,
+        "total_amount": Decimal("1500.00"),
+        "currency": currency,
+    }
+    return Dataset(dataset.users, [*dataset.orders, order])
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def small_dataset() -> Dataset:
+    return Dataset(*demo_data.generate(N_USERS, SEED, AS_OF_DATE))
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def default_as_of_build(
+    request, small_dataset, profiles_dir, tmp_path_factory
+) -> DefaultAsOfBuild:
+    """One build per engine over our own raw schema, without var `ltv_as_of_date`."""
+    engine = request.param
+    build = Build(engine, tmp_path_factory.mktemp(f"behaviour_{engine}"), small_dataset)
+    started_on = utc_today()
+    assert_succeeded(build.run(profiles_dir, {}))
+    return DefaultAsOfBuild(build, {started_on, utc_today()})
+
+
+# ---------------------------------------------------------------------- missing rates
+
+
+@pytest.mark.parametrize(
+    "currency, month",
+    [("JPY", date(2024, 5, 1)), ("EUR", date(2018, 6, 1))],
+    ids=["currency_without_rates", "month_before_first_rate"],
+)
+def test_revenue_order_without_fx_rate_fails_the_build(
+    currency, month, small_dataset, profiles_dir, tmp_path
+):
+    """Only the fx test fails, and its stored failing rows name currency and month."""
+    dataset = with_order_in(small_dataset, currency, month.replace(day=15), "paid")
+    build = Build("duckdb", tmp_path, dataset)
+    result = build.run(
+        profiles_dir, {"ltv_as_of_date": AS_OF_DATE.isoformat()}, "--store-failures"
+    )
+
+    assert not result.success
+    failed = unsuccessful_nodes(result)
+    assert list(failed) == [FX_TEST], dbt_failures(result)
+    fx_test = failed[FX_TEST].node
+    failing_rows = build.rows(fx_test.schema, fx_test.alias)
+    assert len(failing_rows) == 1, failing_rows
+    assert {currency, month} <= set(failing_rows[0].values()), failing_rows
+
+
+def test_non_revenue_order_without_fx_rate_passes(small_dataset, profiles_dir, tmp_path):
+    """A cancelled order needs no rate: the build passes and order_audit shows it."""
+    dataset = with_order_in(small_dataset, "JPY", date(2024, 5, 15), "cancelled")
+    build = Build("duckdb", tmp_path, dataset)
+    assert_succeeded(build.run(profiles_dir, {"ltv_as_of_date": AS_OF_DATE.isoformat()}))
+
+    jpy_orders = [
+        row for row in build.rows(MART_SCHEMA, "order_audit")
+        if row["currency_code"] == "JPY"
+    ]
+    assert [(row["is_revenue"], row["exclusion_reason"]) for row in jpy_orders] == [
+        (False, "non_revenue_status")
+    ]
+
+
+# ------------------------------------------------------------------ real raw data
+
+
+def test_demo_seeds_never_write_where_real_data_lives(default_as_of_build):
+    """No relation in the demo schema; the raw schema keeps its tables and rows."""
+    build = default_as_of_build.build
+    assert build.relations_in(DEMO_SCHEMA) == set()
+    assert build.relations_in(RAW_SCHEMA) == {"users", "orders"}
+    assert len(build.rows(RAW_SCHEMA, "users")) == len(build.dataset.users)
+    assert len(build.rows(RAW_SCHEMA, "orders")) == len(build.dataset.orders)
+
+
+# ------------------------------------------------------------------- as-of date
+
+
+def test_default_as_of_date_is_the_utc_day_of_the_build(default_as_of_build):
+    build, utc_days = default_as_of_build
+    for mart in MARTS_WITH_AS_OF_DATE:
+        as_of_dates = {row["as_of_date"] for row in build.rows(MART_SCHEMA, mart)}
+        assert len(as_of_dates) == 1 and as_of_dates <= utc_days, (mart, as_of_dates)
+
+
+# ------------------------------------------------------------------ order audit
+
+
+def test_every_raw_order_is_in_order_audit(default_as_of_build):
+    build = default_as_of_build.build
+    raw_order_ids = {order["order_id"] for order in build.dataset.orders}
+    audit = build.rows(MART_SCHEMA, "order_audit")
+    assert sorted(row["order_id"] for row in audit) == sorted(raw_order_ids)
+
+
+def test_every_order_is_revenue_or_has_a_reason(default_as_of_build):
+    audit = default_as_of_build.build.rows(MART_SCHEMA, "order_audit")
+    unexplained = [row for row in audit if not is_explained(row)]
+    assert unexplained == []
+    assert {row["is_revenue"] for row in audit} == {True, False}
+
+
+def test_user_ltv_revenue_is_the_revenue_of_order_audit(default_as_of_build):
+    build = default_as_of_build.build
+    audit = build.rows(MART_SCHEMA, "order_audit")
+    user_ltv = build.rows(MART_SCHEMA, "user_ltv")
+    audited_revenue = exact_sum(row["amount_usd"] for row in audit if row["is_revenue"])
+    assert audited_revenue > 0
+    assert exact_sum(row["revenue_lifetime"] for row in user_ltv) == audited_revenue
