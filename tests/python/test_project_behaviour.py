@@ -38,12 +38,12 @@ from conftest import (
 N_USERS = 300
 SEED = 11
 DEMO_SCHEMA = "ltv_demo_raw"
-MARTS_WITH_AS_OF_DATE = (*MARTS, "order_audit")
 FX_TEST = "assert_fx_rate_exists_for_revenue_orders"
+FIXED_AS_OF_DATE = {"ltv_as_of_date": AS_OF_DATE.isoformat()}
 
 
-class Build:
-    """A finished `dbt build` over our own raw tables, on one engine."""
+class LoadedProject:
+    """The project on one engine, pointed at raw tables we loaded ourselves."""
 
     def __init__(self, engine: str, work_dir: Path, dataset: Dataset):
         self.engine = engine
@@ -72,7 +72,7 @@ class Build:
         return self.warehouse.read_table(schema, name).rows
 
     def relations_in(self, schema: str) -> set:
-        """Names of the tables and views in a schema (none when it does not exist)."""
+        """Names of the tables and views in a schema (empty when there is none)."""
         return {
             row["table_name"]
             for row in self.rows("information_schema", "tables")
@@ -83,7 +83,8 @@ class Build:
 class DefaultAsOfBuild(NamedTuple):
     """The shared build without var `ltv_as_of_date`, and the UTC days around it."""
 
-    build: Build
+    project: LoadedProject
+    marts: set  # the models built from models/marts/
     utc_days: set  # the UTC day when the build started and when it ended
 
 
@@ -110,6 +111,16 @@ def unsuccessful_nodes(result: dbtRunnerResult) -> dict:
         node_result.node.name: node_result
         for node_result in result.result or []
         if node_result.status in ("error", "fail")
+    }
+
+
+def built_marts(result: dbtRunnerResult) -> set:
+    """Names of the models the build made from models/marts/."""
+    return {
+        node_result.node.name
+        for node_result in result.result
+        if node_result.node.resource_type == "model"
+        and node_result.node.fqn[1] == "marts"
     }
 
 
@@ -156,10 +167,12 @@ def default_as_of_build(
 ) -> DefaultAsOfBuild:
     """One build per engine over our own raw schema, without var `ltv_as_of_date`."""
     engine = request.param
-    build = Build(engine, tmp_path_factory.mktemp(f"behaviour_{engine}"), small_dataset)
+    work_dir = tmp_path_factory.mktemp(f"behaviour_{engine}")
+    project = LoadedProject(engine, work_dir, small_dataset)
     started_on = utc_today()
-    assert_succeeded(build.run(profiles_dir, {}))
-    return DefaultAsOfBuild(build, {started_on, utc_today()})
+    result = project.run(profiles_dir, {})
+    assert_succeeded(result)
+    return DefaultAsOfBuild(project, built_marts(result), {started_on, utc_today()})
 
 
 # ---------------------------------------------------------------------- missing rates
@@ -175,28 +188,29 @@ def test_revenue_order_without_fx_rate_fails_the_build(
 ):
     """Only the fx test fails, and its stored failing rows name currency and month."""
     dataset = with_order_in(small_dataset, currency, month.replace(day=15), "paid")
-    build = Build("duckdb", tmp_path, dataset)
-    result = build.run(
-        profiles_dir, {"ltv_as_of_date": AS_OF_DATE.isoformat()}, "--store-failures"
-    )
+    project = LoadedProject("duckdb", tmp_path, dataset)
+    result = project.run(profiles_dir, FIXED_AS_OF_DATE, "--store-failures")
 
     assert not result.success
     failed = unsuccessful_nodes(result)
     assert list(failed) == [FX_TEST], dbt_failures(result)
     fx_test = failed[FX_TEST].node
-    failing_rows = build.rows(fx_test.schema, fx_test.alias)
+    failing_rows = project.rows(fx_test.schema, fx_test.alias)
     assert len(failing_rows) == 1, failing_rows
+    # Whatever the test calls its columns, the row must name the currency and month.
     assert {currency, month} <= set(failing_rows[0].values()), failing_rows
 
 
-def test_non_revenue_order_without_fx_rate_passes(small_dataset, profiles_dir, tmp_path):
+def test_non_revenue_order_without_fx_rate_passes(
+    small_dataset, profiles_dir, tmp_path
+):
     """A cancelled order needs no rate: the build passes and order_audit shows it."""
     dataset = with_order_in(small_dataset, "JPY", date(2024, 5, 15), "cancelled")
-    build = Build("duckdb", tmp_path, dataset)
-    assert_succeeded(build.run(profiles_dir, {"ltv_as_of_date": AS_OF_DATE.isoformat()}))
+    project = LoadedProject("duckdb", tmp_path, dataset)
+    assert_succeeded(project.run(profiles_dir, FIXED_AS_OF_DATE))
 
     jpy_orders = [
-        row for row in build.rows(MART_SCHEMA, "order_audit")
+        row for row in project.rows(MART_SCHEMA, "order_audit")
         if row["currency_code"] == "JPY"
     ]
     assert [(row["is_revenue"], row["exclusion_reason"]) for row in jpy_orders] == [
@@ -209,20 +223,22 @@ def test_non_revenue_order_without_fx_rate_passes(small_dataset, profiles_dir, t
 
 def test_demo_seeds_never_write_where_real_data_lives(default_as_of_build):
     """No relation in the demo schema; the raw schema keeps its tables and rows."""
-    build = default_as_of_build.build
-    assert build.relations_in(DEMO_SCHEMA) == set()
-    assert build.relations_in(RAW_SCHEMA) == {"users", "orders"}
-    assert len(build.rows(RAW_SCHEMA, "users")) == len(build.dataset.users)
-    assert len(build.rows(RAW_SCHEMA, "orders")) == len(build.dataset.orders)
+    project = default_as_of_build.project
+    assert project.relations_in(DEMO_SCHEMA) == set()
+    assert project.relations_in(RAW_SCHEMA) == {"users", "orders"}
+    assert len(project.rows(RAW_SCHEMA, "users")) == len(project.dataset.users)
+    assert len(project.rows(RAW_SCHEMA, "orders")) == len(project.dataset.orders)
 
 
 # ------------------------------------------------------------------- as-of date
 
 
 def test_default_as_of_date_is_the_utc_day_of_the_build(default_as_of_build):
-    build, utc_days = default_as_of_build
-    for mart in MARTS_WITH_AS_OF_DATE:
-        as_of_dates = {row["as_of_date"] for row in build.rows(MART_SCHEMA, mart)}
+    """Every row of every mart is as of the UTC day the build ran."""
+    project, marts, utc_days = default_as_of_build
+    assert {*MARTS, "order_audit"} <= marts
+    for mart in sorted(marts):
+        as_of_dates = {row["as_of_date"] for row in project.rows(MART_SCHEMA, mart)}
         assert len(as_of_dates) == 1 and as_of_dates <= utc_days, (mart, as_of_dates)
 
 
@@ -230,23 +246,26 @@ def test_default_as_of_date_is_the_utc_day_of_the_build(default_as_of_build):
 
 
 def test_every_raw_order_is_in_order_audit(default_as_of_build):
-    build = default_as_of_build.build
-    raw_order_ids = {order["order_id"] for order in build.dataset.orders}
-    audit = build.rows(MART_SCHEMA, "order_audit")
+    """Each distinct raw order_id is in order_audit exactly once, and no other id."""
+    project = default_as_of_build.project
+    raw_order_ids = {order["order_id"] for order in project.dataset.orders}
+    audit = project.rows(MART_SCHEMA, "order_audit")
     assert sorted(row["order_id"] for row in audit) == sorted(raw_order_ids)
 
 
 def test_every_order_is_revenue_or_has_a_reason(default_as_of_build):
-    audit = default_as_of_build.build.rows(MART_SCHEMA, "order_audit")
+    """is_revenue exactly when there is no exclusion_reason; both kinds occur."""
+    audit = default_as_of_build.project.rows(MART_SCHEMA, "order_audit")
     unexplained = [row for row in audit if not is_explained(row)]
     assert unexplained == []
     assert {row["is_revenue"] for row in audit} == {True, False}
 
 
 def test_user_ltv_revenue_is_the_revenue_of_order_audit(default_as_of_build):
-    build = default_as_of_build.build
-    audit = build.rows(MART_SCHEMA, "order_audit")
-    user_ltv = build.rows(MART_SCHEMA, "user_ltv")
+    """Lifetime revenue of user_ltv = amount_usd of the revenue orders, exactly."""
+    project = default_as_of_build.project
+    audit = project.rows(MART_SCHEMA, "order_audit")
+    user_ltv = project.rows(MART_SCHEMA, "user_ltv")
     audited_revenue = exact_sum(row["amount_usd"] for row in audit if row["is_revenue"])
     assert audited_revenue > 0
     assert exact_sum(row["revenue_lifetime"] for row in user_ltv) == audited_revenue
