@@ -2,16 +2,28 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# lifetimes (the RFM reference library) pins clash with dbt's: its own virtualenv.
+LIFETIMES_VENV ?= .venv-lifetimes
 # The demo's as-of date is fixed so that its numbers are reproducible.
 DEMO_AS_OF ?= 2026-07-01
 DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
 
-.PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean
+.PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean \
+	lifetimes-venv
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+# A stamp file: touching bin/python would follow its symlink to the system python.
+$(LIFETIMES_VENV)/.installed: tests/python/requirements-lifetimes.txt
+	$(PYTHON) -m venv $(LIFETIMES_VENV)
+	$(LIFETIMES_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r tests/python/requirements-lifetimes.txt
+	touch $@
+
+lifetimes-venv: $(LIFETIMES_VENV)/.installed
 
 # dbt reads profiles.yml from the project directory; never overwrite local edits.
 profiles.yml:
@@ -32,7 +44,7 @@ build-postgres: setup
 lint: setup
 	$(BIN)/sqlfluff lint models analyses tests
 
-pytest: setup
+pytest: setup lifetimes-venv
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
 	$(BIN)/pytest tests/python
 
