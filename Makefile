@@ -9,7 +9,7 @@ DEMO_AS_OF ?= 2026-07-01
 DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
 
 .PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean \
-	lifetimes-venv
+	lifetimes-venv browser report
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,12 @@ build-postgres: setup
 lint: setup
 	$(BIN)/sqlfluff lint models analyses tests
 
-pytest: setup lifetimes-venv
+# The report test renders in headless Chromium (Debian's package).
+browser:
+	command -v chromium >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+pytest: setup lifetimes-venv browser
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
 	$(BIN)/pytest tests/python
 
@@ -53,6 +58,10 @@ test: lint build-duckdb build-postgres pytest
 # Regenerates the committed demo seeds (deterministic).
 demo-data:
 	$(PYTHON) scripts/demo_data.py
+
+# One self-contained HTML file from the marts of DBT_TARGET (default duckdb).
+report: setup
+	$(BIN)/python scripts/render_report.py --out target/ltv_report.html
 
 docs: setup
 	$(BIN)/dbt docs generate --target duckdb --vars $(DBT_VARS) --static

@@ -9,3 +9,10 @@
 {% macro default__ltv_percentile_cont(expression, fraction) -%}
     percentile_cont({{ fraction }}) within group (order by {{ expression }})
 {%- endmacro %}
+
+{#- DuckDB truncates an interpolated decimal percentile; interpolate in double. -#}
+{% macro duckdb__ltv_percentile_cont(expression, fraction) -%}
+    percentile_cont({{ fraction }}) within group (
+        order by cast({{ expression }} as double)
+    )
+{%- endmacro %}
