@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -40,7 +40,19 @@ AS_OF_DATE = date(2026, 3, 31)  # a month end, where horizon date math is sharpe
 RAW_SCHEMA = "ltv_pytest_raw"
 MART_SCHEMA = "ltv_pytest"
 POSTGRES_DATABASE = "ltv_pytest"
-MARTS = ("user_ltv", "ltv_summary", "ltv_segments", "ltv_distribution")
+MARTS = (
+    "user_ltv",
+    "ltv_summary",
+    "ltv_segments",
+    "ltv_distribution",
+    "ltv_cohorts",
+    "ltv_by_channel",
+    "user_rfm",
+    "order_audit",
+)
+# Order dates of the users without a signup timestamp that the dataset adds, one user
+# per date (see with_users_without_signup).
+ORDERS_OF_USERS_WITHOUT_SIGNUP = (date(2025, 6, 1), date(2025, 6, 2), AS_OF_DATE)
 
 RAW_TABLES = {
     "users": [
@@ -91,15 +103,69 @@ def read_fx_rates() -> list:
         ]
 
 
+def read_channel_cac() -> list:
+    """The project's channel_cac seed, typed as the reference expects."""
+    with open(PROJECT_DIR / "seeds" / "channel_cac.csv", newline="") as file:
+        return [
+            {
+                "acquisition_channel": row["acquisition_channel"],
+                "cac": Decimal(row["cac"]),
+            }
+            for row in csv.DictReader(file)
+        ]
+
+
+def with_users_without_signup(dataset: Dataset) -> Dataset:
+    """The dataset plus users whose created_at is null, each with one paid USD order.
+
+    The generator never leaves a signup timestamp out, so without these order_audit
+    would never show `user_without_signup_date`. One order is dated on the as-of date,
+    so the order of the checks shows (its reason is still user_without_signup_date).
+    The users' ids are above every user id of users and orders (no unknown-user order
+    becomes theirs), their order ids above every order id; they appear in no mart but
+    order_audit.
+    """
+    first_user_id = 1 + max(
+        [user["user_id"] for user in dataset.users]
+        + [order["user_id"] for order in dataset.orders if order["user_id"] is not None]
+    )
+    first_order_id = 1 + max(order["order_id"] for order in dataset.orders)
+    users, orders = [], []
+    for offset, order_date in enumerate(ORDERS_OF_USERS_WITHOUT_SIGNUP):
+        user_id = first_user_id + offset
+        created_at = datetime.combine(order_date, time(12))
+        users.append(
+            {"user_id": user_id, "created_at": None, "acquisition_channel": "organic"}
+        )
+        orders.append(
+            {
+                "order_id": first_order_id + offset,
+                "user_id": user_id,
+                "created_at": created_at,
+                "updated_at": created_at,
+                "status": "paid",
+                "total_amount": Decimal("42.00"),
+                "currency": "USD",
+            }
+        )
+    return Dataset([*dataset.users, *users], [*dataset.orders, *orders])
+
+
 @pytest.fixture(scope="session")
 def dataset() -> Dataset:
     users, orders = demo_data.generate(N_USERS, SEED, AS_OF_DATE)
-    return Dataset(users, orders)
+    return with_users_without_signup(Dataset(users, orders))
 
 
 @pytest.fixture(scope="session")
 def reference_marts(dataset) -> dict:
-    return compute_marts(dataset.users, dataset.orders, read_fx_rates(), AS_OF_DATE)
+    return compute_marts(
+        dataset.users,
+        dataset.orders,
+        read_fx_rates(),
+        AS_OF_DATE,
+        channel_cac=read_channel_cac(),
+    )
 
 
 # ------------------------------------------------------------------------ warehouses
@@ -252,7 +318,7 @@ def engine(request) -> str:
 
 @pytest.fixture(scope="class")
 def built_marts(engine, dataset, profiles_dir, tmp_path_factory) -> dict:
-    """Load the raw tables, build the project once, and read back the four marts."""
+    """Load the raw tables, build the project once, and read back every mart."""
     work_dir = tmp_path_factory.mktemp(engine)
     warehouse = make_warehouse(engine, work_dir)
     warehouse.load_raw(dataset)

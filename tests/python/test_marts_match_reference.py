@@ -1,4 +1,4 @@
-"""Every column of every row of the four marts equals the Python reference, per engine.
+"""Every column of every row of every mart equals the Python reference, per engine.
 
 Rows are matched by each mart's key. Integers, strings, dates and booleans must be
 equal (and of the same type for dates and strings); other numbers must agree to a
@@ -13,12 +13,17 @@ from decimal import Decimal
 import pytest
 
 from conftest import AS_OF_DATE, MARTS, Table
+from reference import EXCLUSION_REASONS
 
 MART_KEYS = {
     "user_ltv": ("user_id",),
     "ltv_summary": ("horizon",),
     "ltv_segments": ("ltv_segment",),
     "ltv_distribution": ("horizon", "bucket_order"),
+    "ltv_cohorts": ("signup_month", "months_since_signup"),
+    "ltv_by_channel": ("acquisition_channel", "horizon"),
+    "user_rfm": ("user_id",),
+    "order_audit": ("order_id",),
 }
 RELATIVE_TOLERANCE = 1e-6
 ABSOLUTE_TOLERANCE = 1e-9
@@ -135,6 +140,7 @@ def test_dataset_has_every_kind_of_dirt(dataset):
         user["created_at"] and user["created_at"].date() >= AS_OF_DATE
         for user in dataset.users
     )
+    assert any(user["created_at"] is None for user in dataset.users)
 
 
 def test_reference_is_not_trivial(reference_marts):
@@ -158,3 +164,34 @@ def test_reference_is_not_trivial(reference_marts):
     )
     assert any(row["revenue_3m"] < row["revenue_6m"] for row in user_ltv)
     assert all(row["as_of_date"] == AS_OF_DATE for row in user_ltv)
+
+
+def test_analyst_marts_are_not_trivial(reference_marts):
+    """Long cohort curves, channels with and without CAC, one-time and repeat buyers
+    (with same-day orders to merge), and every exclusion reason."""
+    cohort_months = Counter(
+        row["signup_month"] for row in reference_marts["ltv_cohorts"]
+    )
+    assert len(cohort_months) > 12 and max(cohort_months.values()) > 12
+    assert any(row["active_users"] == 0 for row in reference_marts["ltv_cohorts"])
+
+    by_channel = reference_marts["ltv_by_channel"]
+    assert "unknown" in {row["acquisition_channel"] for row in by_channel}
+    assert any(row["cac"] is None for row in by_channel)
+    assert any(row["ltv_to_cac"] is not None for row in by_channel)
+
+    user_rfm = reference_marts["user_rfm"]
+    orders_lifetime = {
+        row["user_id"]: row["orders_lifetime"] for row in reference_marts["user_ltv"]
+    }
+    assert any(row["frequency"] == 0 for row in user_rfm)
+    assert any(row["frequency"] > 0 for row in user_rfm)
+    assert any(
+        orders_lifetime[row["user_id"]] > row["frequency"] + 1 for row in user_rfm
+    )
+
+    audit = reference_marts["order_audit"]
+    assert {row["exclusion_reason"] for row in audit} == {None, *EXCLUSION_REASONS}
+    assert any(row["source_row_count"] > 1 for row in audit)
+    assert any(row["currency_code"] != "USD" for row in audit)
+    assert any(row["amount_usd"] is None for row in audit)

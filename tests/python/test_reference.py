@@ -2,10 +2,12 @@
 
 Each case is small enough to check on paper; together they cover what breaks quietly:
 month-end date math, the exclusive window end, dedup, status and currency
-normalization, percent_rank ties, bucket edges and empty horizons.
+normalization, percent_rank ties, bucket edges and empty horizons; for the analyst
+marts, cohort month boundaries and censoring, channels without a CAC, same-day
+purchases in RFM and the order of the exclusion reasons.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -267,3 +269,169 @@ def test_percentiles_are_continuous_and_include_zeros():
     assert lifetime["ltv_mean"] == 10
     assert lifetime["active_share"] == Decimal("0.5")
     assert lifetime["aov"] == 20
+
+
+# --------------------------------------------------------------------- analyst marts
+
+
+def at(day, hour, minute=0):
+    return datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute)
+
+
+def test_cohort_months_of_a_jan_31_signup():
+    # Months of life from Jan 31 2025: [.., Feb 28), [Feb 28, Mar 31), [Mar 31, Apr 30),
+    # [Apr 30, May 31): each end is Jan 31 + k months, not the previous end + 1 month.
+    amounts = {
+        date(2025, 1, 20): 1,  # before signup: month 0
+        date(2025, 2, 27): 2,  # month 0
+        date(2025, 2, 28): 4,  # month 1 starts on Feb 28
+        date(2025, 3, 30): 8,  # month 1
+        date(2025, 3, 31): 16,  # month 2 starts on Mar 31 (not Mar 28)
+        date(2025, 4, 30): 32,  # month 3 starts on Apr 30
+    }
+    users = [user(1, date(2025, 1, 31)), user(2, date(2025, 1, 1))]  # 2 never orders
+    orders = [
+        order(order_id, 1, day, amount)
+        for order_id, (day, amount) in enumerate(amounts.items(), start=1)
+    ]
+    result = marts(users, orders)
+    cohort = by_key(result["ltv_cohorts"], "months_since_signup")
+    # Jan 31 2025 + 14 months = Mar 31 2026 <= as_of; + 15 months = Apr 30 2026 is not.
+    assert list(cohort) == list(range(14))
+    assert {row["signup_month"] for row in cohort.values()} == {date(2025, 1, 1)}
+    assert [cohort[m]["revenue_in_month"] for m in range(5)] == [3, 12, 16, 32, 0]
+    assert [cohort[m]["revenue_cumulative"] for m in range(5)] == [3, 15, 31, 63, 63]
+    assert [cohort[m]["active_users"] for m in range(5)] == [1, 1, 1, 1, 0]
+    assert cohort[0]["cohort_users"] == 2
+    assert cohort[0]["active_share"] == Decimal("0.5")
+    assert cohort[13]["revenue_cumulative"] == 63
+    # At m = 2 the curve is the cohort's mean revenue_3m (Jan 31 + 3 months = Apr 30).
+    revenue_3m = [row["revenue_3m"] for row in result["user_ltv"]]
+    assert cohort[2]["ltv_cumulative"] == sum(revenue_3m) / 2 == Decimal("15.5")
+
+
+def test_cohort_rows_wait_for_the_last_signup_of_the_month():
+    users = [
+        user(1, date(2026, 2, 1)),
+        user(2, date(2026, 2, 28)),  # Feb 28 + 1 month = Mar 28 <= Mar 31: m = 0 only
+        user(3, date(2026, 3, 1)),  # Mar 1 + 1 month = Apr 1 > Mar 31: no row yet
+    ]
+    orders = [order(1, 1, date(2026, 3, 20), 10), order(2, 3, date(2026, 3, 2), 5)]
+    rows = marts(users, orders)["ltv_cohorts"]
+    assert [(row["signup_month"], row["months_since_signup"]) for row in rows] == [
+        (date(2026, 2, 1), 0)
+    ]
+    # User 1's month 0 ends on Mar 1: the Mar 20 order is in its month 1, not shown.
+    assert rows[0]["revenue_in_month"] == 0
+    assert rows[0]["active_users"] == 0
+
+
+def test_channel_without_cac_and_empty_horizons():
+    users = [
+        user(1, date(2025, 12, 1), channel="email"),  # 3m complete, 6m not
+        user(2, date(2026, 3, 1), channel="email"),  # no horizon complete
+        user(3, date(2024, 1, 1), channel="organic"),  # no CAC in the seed
+        user(4, date(2024, 1, 1), channel=None),
+    ]
+    orders = [order(1, 1, date(2025, 12, 5), 19), order(2, 3, date(2024, 2, 1), 30)]
+    channel_cac = [{"acquisition_channel": "email", "cac": Decimal("9.50")}]
+    rows = marts(users, orders, channel_cac=channel_cac)["ltv_by_channel"]
+    grid = by_key(rows, "acquisition_channel", "horizon")
+    assert len(rows) == 12  # email, organic, unknown: four horizons each
+    email_3m, email_6m = grid[("email", "3m")], grid[("email", "6m")]
+    assert (email_3m["eligible_users"], email_3m["ltv_mean"]) == (1, 19)
+    assert email_3m["cac"] == Decimal("9.50")
+    assert email_3m["ltv_to_cac"] == 2
+    assert email_3m["recommended_max_cac"] == Decimal(19) / 3
+    assert grid[("email", "lifetime")]["ltv_to_cac"] == 1  # mean (19 + 0) / 2 = 9.50
+    assert email_6m["eligible_users"] == 0 and email_6m["cac"] == Decimal("9.50")
+    assert email_6m["ltv_mean"] is email_6m["ltv_to_cac"] is None
+    organic = grid[("organic", "12m")]
+    assert (organic["ltv_mean"], organic["ltv_median"]) == (30, 30)
+    assert organic["cac"] is organic["ltv_to_cac"] is None
+    assert organic["recommended_max_cac"] == 10
+    unknown = grid[("unknown", "lifetime")]
+    assert (unknown["eligible_users"], unknown["active_users"]) == (1, 0)
+    assert unknown["active_share"] == 0 and unknown["cac"] is None
+
+
+def test_rfm_merges_same_day_purchases():
+    first, repeat, last = date(2025, 2, 1), date(2025, 3, 1), date(2025, 3, 11)
+    orders = [
+        {**order(1, 1, first, 10), "created_at": at(first, 0)},
+        {**order(2, 1, first, 5), "created_at": at(first, 23, 59)},
+        {**order(3, 1, repeat, 20), "created_at": at(repeat, 9)},
+        {**order(4, 1, repeat, 30), "created_at": at(repeat, 17)},
+        order(5, 1, repeat, 1000, status="cancelled"),  # no revenue order
+        order(6, 1, last, 7),
+        order(7, 1, AS_OF, 99),  # not observed yet
+        {**order(8, 2, last, 4), "created_at": at(last, 8)},  # one day, two orders
+        {**order(9, 2, last, 6), "created_at": at(last, 20)},
+    ]
+    users = [user(uid, date(2025, 1, 1)) for uid in (1, 2, 3)]  # 3 never orders
+    rfm = by_key(marts(users, orders)["user_rfm"], "user_id")
+    observation_end = AS_OF - timedelta(days=1)
+    assert list(rfm) == [1, 2]
+    assert rfm[1]["frequency"] == 2  # three purchase days
+    assert rfm[1]["recency"] == (last - first).days == 38
+    assert rfm[1]["t"] == (observation_end - first).days
+    assert rfm[1]["monetary_value"] == Decimal("28.5")  # (20 + 30 + 7) / 2
+    assert (rfm[2]["frequency"], rfm[2]["recency"]) == (0, 0)
+    assert rfm[2]["monetary_value"] == 0
+    assert rfm[2]["t"] == (observation_end - last).days
+
+
+def test_order_audit_reasons_and_amounts():
+    fx = [
+        {"currency": "EUR", "rate_month": date(2025, 3, 1), "usd_per_unit": Decimal(2)}
+    ]
+    users = [
+        user(1, date(2025, 1, 1)),
+        {"user_id": 2, "created_at": None, "acquisition_channel": None},
+        user(3, AS_OF),  # signs up on the as-of date
+    ]
+    day = date(2025, 3, 10)
+    orders = [
+        order(1, None, None, None),  # everything missing: the first check wins
+        order(2, 1, None, -5),
+        order(3, 1, day, None),
+        order(4, 9, day, -5),  # negative before unknown user
+        order(5, 9, day, 10),
+        order(6, 2, AS_OF, 10),  # no signup date before the as-of date check
+        order(7, 3, AS_OF, 10),  # ordered on as_of before the late signup check
+        order(8, 3, day, 10),
+        order(9, 1, day, 10, status=" Refunded "),
+        order(10, 1, day, 10, status=None),
+        order(11, 1, day, 10, status="PAID", currency=" eur"),
+        order(12, 1, day, 10, currency=""),
+        order(13, 1, date(2025, 4, 1), 10, status="pending", currency="EUR"),
+    ]
+    orders.append(dict(orders[-1]))  # an exact duplicate of order 13
+    audit = by_key(marts(users, orders, fx)["order_audit"], "order_id")
+    assert [audit[i]["exclusion_reason"] for i in range(1, 11)] == [
+        "missing_user_id",
+        "missing_order_date",
+        "missing_amount",
+        "negative_amount",
+        "unknown_user",
+        "user_without_signup_date",
+        "ordered_on_or_after_as_of_date",
+        "user_signed_up_on_or_after_as_of_date",
+        "non_revenue_status",  # refunded
+        "non_revenue_status",  # null status
+    ]
+    assert audit[9]["order_status"] == "refunded"
+    assert audit[10]["order_status"] is None
+    paid_eur, empty_currency = audit[11], audit[12]
+    assert paid_eur["is_revenue"] and paid_eur["exclusion_reason"] is None
+    assert (paid_eur["order_status"], paid_eur["currency_code"]) == ("paid", "EUR")
+    assert (paid_eur["order_amount"], paid_eur["amount_usd"]) == (10, 20)
+    assert empty_currency["currency_code"] == "USD"
+    assert empty_currency["amount_usd"] == 10
+    assert audit[2]["amount_usd"] == -5  # USD needs no rate, not even a date
+    assert audit[3]["amount_usd"] is None  # no amount
+    # No EUR rate for April: fine for an order that earns no revenue.
+    assert audit[13]["amount_usd"] is None and audit[13]["source_row_count"] == 2
+    assert all(audit[i]["source_row_count"] == 1 for i in range(1, 13))
+    assert audit[1]["order_date"] is None and audit[8]["order_date"] == day
+    assert {row["as_of_date"] for row in audit.values()} == {AS_OF}
