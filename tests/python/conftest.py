@@ -39,7 +39,8 @@ SEED = 7
 AS_OF_DATE = date(2026, 3, 31)  # a month end, where horizon date math is sharpest
 RAW_SCHEMA = "ltv_pytest_raw"
 MART_SCHEMA = "ltv_pytest"
-POSTGRES_DATABASE = "ltv_pytest"
+# A suffix keeps concurrent runs on one server apart (e.g. LTV_TEST_DB_SUFFIX=_ci).
+POSTGRES_DATABASE = "ltv_pytest" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
 MARTS = (
     "user_ltv",
     "ltv_summary",

@@ -38,7 +38,7 @@ from conftest import MART_SCHEMA, PROJECT_DIR, PostgresWarehouse, Table, rows_as
 MF_BIN = Path(os.environ.get("MF_BIN", str(PROJECT_DIR / ".venv" / "bin" / "mf")))
 DBT_BIN = MF_BIN.with_name("dbt")
 DEMO_VARS = {"ltv_as_of_date": "2026-07-01"}
-POSTGRES_DATABASE = "ltv_pytest_semantic"
+POSTGRES_DATABASE = "ltv_pytest_semantic" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
 SEMANTIC_YAML = PROJECT_DIR / "models" / "marts" / "_marts__semantic_models.yml"
 HORIZONS = ("3m", "6m", "12m", "lifetime")
 # Mart column -> metric name prefix (the metric is <prefix>_<horizon>).
