@@ -1,0 +1,118 @@
+"""The demo builds to the same marts on DuckDB and PostgreSQL, with the indexes.
+
+`make test` builds the demo on both engines; this suite does the same in its own
+DuckDB file and PostgreSQL database and compares every column of every mart row by
+row, so an engine difference in month arithmetic, percentiles or decimal division
+cannot hide behind the reference comparison's tolerance of a single engine.
+"""
+
+import json
+import os
+
+import pytest
+
+from conftest import (
+    MARTS,
+    PROJECT_DIR,
+    DuckDbWarehouse,
+    PostgresWarehouse,
+    Table,
+    run_dbt,
+)
+from test_marts_match_reference import MART_KEYS, column_differences
+
+DEMO_VARS = json.dumps({"ltv_as_of_date": "2026-07-01"})
+MART_SCHEMA = "ltv_engines"
+DEMO_DATABASE = "ltv_pytest_engines" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
+
+
+class DemoPostgres(PostgresWarehouse):
+    """conftest's PostgreSQL warehouse, in a database of this suite's own."""
+
+    def dbt_env(self) -> dict:
+        return {"PGDATABASE": DEMO_DATABASE, "DBT_SCHEMA": MART_SCHEMA}
+
+    def recreate(self) -> None:
+        connection = self.connect("postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"drop database if exists {DEMO_DATABASE} with (force)")
+            cursor.execute(f"create database {DEMO_DATABASE}")
+        connection.close()
+
+    def query(self, sql: str) -> Table:
+        connection = self.connect(DEMO_DATABASE)
+        with connection, connection.cursor() as cursor:
+            cursor.execute(sql)
+            columns = [column[0] for column in cursor.description]
+            rows = [dict(zip(columns, record)) for record in cursor.fetchall()]
+        connection.close()
+        return Table(columns, rows)
+
+    def read_table(self, schema: str, name: str) -> Table:
+        return self.query(f"select * from {schema}.{name}")
+
+
+def build_demo(engine: str, env_vars: dict, profiles_dir, work_dir) -> None:
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in env_vars.items():
+            env.setenv(name, value)
+        run_dbt([
+            "build",
+            "--project-dir", str(PROJECT_DIR),
+            "--profiles-dir", str(profiles_dir),
+            "--target", engine,
+            "--vars", DEMO_VARS,
+            "--exclude", "test_type:unit",
+            "--target-path", str(work_dir / "target"),
+            "--log-path", str(work_dir / "logs"),
+        ])
+
+
+@pytest.fixture(scope="module")
+def demo_builds(profiles_dir, tmp_path_factory):
+    duck = DuckDbWarehouse(tmp_path_factory.mktemp("engines_duckdb"))
+    build_demo(
+        "duckdb",
+        {"DBT_DUCKDB_PATH": str(duck.path), "DBT_SCHEMA": MART_SCHEMA},
+        profiles_dir,
+        duck.path.parent,
+    )
+    postgres = DemoPostgres()
+    postgres.recreate()
+    build_demo(
+        "postgres", postgres.dbt_env(), profiles_dir,
+        tmp_path_factory.mktemp("engines_postgres"),
+    )
+    return duck, postgres
+
+
+@pytest.mark.parametrize("mart", MARTS)
+def test_mart_is_the_same_on_both_engines(demo_builds, mart):
+    duck, postgres = demo_builds
+    on_duckdb = duck.read_table(MART_SCHEMA, mart)
+    on_postgres = postgres.read_table(MART_SCHEMA, mart)
+    assert on_duckdb.rows, f"{mart} is empty on DuckDB"
+    problems = column_differences(on_duckdb.rows, on_postgres, MART_KEYS[mart])
+    assert not problems, f"{mart}, DuckDB (expected) vs PostgreSQL:\n" + "\n".join(
+        problems
+    )
+
+
+def test_user_ltv_has_the_analyst_indexes_on_postgres(demo_builds):
+    """By user (primary key), segment + 12m revenue, signup date, 6m and 12m revenue."""
+    _, postgres = demo_builds
+    indexes = postgres.query(
+        "select indexdef from pg_indexes "
+        f"where schemaname = '{MART_SCHEMA}' and tablename = 'user_ltv'"
+    )
+    columns = {
+        row["indexdef"].split("(", 1)[1].rstrip(")") for row in indexes.rows
+    }
+    assert {
+        "user_id",
+        "ltv_segment, revenue_12m",
+        "signup_date",
+        "revenue_6m",
+        "revenue_12m",
+    } <= columns, columns
