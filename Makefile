@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Spark (dbt-spark session + pyspark, ~800 MB) lives in its own virtualenv.
+SPARK_VENV ?= .venv-spark
 # lifetimes (the RFM reference library) pins clash with dbt's: its own virtualenv.
 LIFETIMES_VENV ?= .venv-lifetimes
 # The demo's as-of date is fixed so that its numbers are reproducible.
@@ -9,7 +11,8 @@ DEMO_AS_OF ?= 2026-07-01
 DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
 
 .PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean \
-	lifetimes-venv browser report
+	lifetimes-venv browser report spark-venv java build-spark test-spark \
+	publish-postgres reliability
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +27,18 @@ $(LIFETIMES_VENV)/.installed: tests/python/requirements-lifetimes.txt
 	touch $@
 
 lifetimes-venv: $(LIFETIMES_VENV)/.installed
+
+$(SPARK_VENV)/.installed: requirements.txt requirements-spark.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r requirements.txt -r requirements-spark.txt
+	touch $@
+
+spark-venv: $(SPARK_VENV)/.installed
+
+java:
+	command -v java >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
 # dbt reads profiles.yml from the project directory; never overwrite local edits.
 profiles.yml:
@@ -41,6 +56,16 @@ build-postgres: setup
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
 	$(BIN)/dbt build --target postgres --vars $(DBT_VARS)
 
+# Write-audit-publish on PostgreSQL: build and test in <DBT_SCHEMA>_build, then swap it in.
+publish-postgres: setup
+	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
+	$(BIN)/python scripts/publish.py --vars $(DBT_VARS)
+
+# Least privilege, publishing, readers during rebuilds, kills, bad input, freshness.
+reliability: setup
+	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
+	$(BIN)/pytest tests/reliability
+
 lint: setup
 	$(BIN)/sqlfluff lint models analyses tests
 
@@ -53,11 +78,19 @@ pytest: setup lifetimes-venv browser
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
 	$(BIN)/pytest tests/python
 
-test: lint build-duckdb build-postgres pytest
+test: lint build-duckdb build-postgres pytest reliability
 
 # Regenerates the committed demo seeds (deterministic).
 demo-data:
 	$(PYTHON) scripts/demo_data.py
+
+# The demo on a local Spark session (tables and metastore in .spark/).
+build-spark: spark-venv java profiles.yml
+	$(SPARK_VENV)/bin/dbt build --target spark --vars $(DBT_VARS)
+
+# The demo built on Spark and on DuckDB: every row of every mart must agree.
+test-spark: spark-venv java
+	$(SPARK_VENV)/bin/pytest tests/spark
 
 # One self-contained HTML file from the marts of DBT_TARGET (default duckdb).
 report: setup
@@ -67,4 +100,4 @@ docs: setup
 	$(BIN)/dbt docs generate --target duckdb --vars $(DBT_VARS) --static
 
 clean:
-	rm -rf target logs dbt_packages warehouse.duckdb
+	rm -rf target logs dbt_packages warehouse.duckdb .spark

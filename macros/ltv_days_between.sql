@@ -9,3 +9,8 @@
 {% macro default__ltv_days_between(start_date, end_date) -%}
     cast({{ end_date }} - {{ start_date }} as integer)
 {%- endmacro %}
+
+{#- Spark subtracts dates to an interval; datediff(end, start) is an int. -#}
+{% macro spark__ltv_days_between(start_date, end_date) -%}
+    datediff({{ end_date }}, {{ start_date }})
+{%- endmacro %}

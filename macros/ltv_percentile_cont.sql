@@ -16,3 +16,11 @@
         order by cast({{ expression }} as double)
     )
 {%- endmacro %}
+
+{#-
+    Spark's exact percentile (not percentile_approx) interpolates linearly in
+    double, as percentile_cont does; the function exists on every Spark 3 and 4.
+-#}
+{% macro spark__ltv_percentile_cont(expression, fraction) -%}
+    percentile(cast({{ expression }} as double), {{ fraction }})
+{%- endmacro %}

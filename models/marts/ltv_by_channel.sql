@@ -48,7 +48,7 @@ final as (
         cast(coalesce(aggregated.active_users, 0) as bigint) as active_users,
         cast(
             1.0 * aggregated.active_users / nullif(aggregated.eligible_users, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as active_share,
         cast(
             coalesce(aggregated.total_revenue, 0) as {{ ltv_money_type() }}
@@ -63,7 +63,7 @@ final as (
             aggregated.total_revenue
             / nullif(aggregated.eligible_users, 0)
             / nullif(channel_cac.cac, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as ltv_to_cac,
         cast(
             aggregated.total_revenue

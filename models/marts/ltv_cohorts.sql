@@ -120,7 +120,9 @@ final as (
         {{ ltv_as_of_date() }} as as_of_date,
         cast(cohort_users as bigint) as cohort_users,
         cast(active_users as bigint) as active_users,
-        cast(1.0 * active_users / cohort_users as double precision) as active_share,
+        cast(
+            1.0 * active_users / cohort_users as {{ ltv_double_type() }}
+        ) as active_share,
         cast(revenue_in_month as {{ ltv_money_type() }}) as revenue_in_month,
         cast(revenue_cumulative as {{ ltv_money_type() }}) as revenue_cumulative,
         cast(revenue_cumulative / cohort_users as {{ ltv_money_type() }})

@@ -107,12 +107,12 @@ final as (
         cast(coalesce(aggregated.users, 0) as bigint) as users,
         cast(
             1.0 * coalesce(aggregated.users, 0) / nullif(horizon_totals.users, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as share_of_users,
         cast(coalesce(aggregated.revenue, 0) as {{ ltv_money_type() }}) as revenue,
         cast(
             coalesce(aggregated.revenue, 0) / nullif(horizon_totals.revenue, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as share_of_revenue
 
     from grid

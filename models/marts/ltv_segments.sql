@@ -52,7 +52,7 @@ final as (
         cast(coalesce(aggregated.users, 0) as bigint) as users,
         cast(
             1.0 * coalesce(aggregated.users, 0) / nullif(totals.users, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as share_of_users,
         cast(
             coalesce(aggregated.revenue_lifetime, 0) as {{ ltv_money_type() }}
@@ -60,7 +60,7 @@ final as (
         cast(
             coalesce(aggregated.revenue_lifetime, 0)
             / nullif(totals.revenue_lifetime, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as share_of_revenue,
         cast(
             aggregated.revenue_lifetime / nullif(aggregated.users, 0)

@@ -41,7 +41,7 @@ final as (
         cast(coalesce(aggregated.active_users, 0) as bigint) as active_users,
         cast(
             1.0 * aggregated.active_users / nullif(aggregated.eligible_users, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as active_share,
         cast(coalesce(aggregated.total_revenue, 0) as {{ ltv_money_type() }})
             as total_revenue,
@@ -58,7 +58,7 @@ final as (
         ) as aov,
         cast(
             1.0 * aggregated.total_orders / nullif(aggregated.eligible_users, 0)
-            as double precision
+            as {{ ltv_double_type() }}
         ) as orders_per_user,
         cast(
             aggregated.total_revenue

@@ -26,11 +26,11 @@ renamed as (
         cast(total_amount as {{ ltv_money_type() }}) as order_amount,
 
         ---------- dates
-        cast(created_at as date) as order_date,
+        cast({{ ltv_utc_timestamp('created_at') }} as date) as order_date,
 
         ---------- timestamps
-        created_at as ordered_at,
-        updated_at
+        {{ ltv_utc_timestamp('created_at') }} as ordered_at,
+        {{ ltv_utc_timestamp('updated_at') }} as updated_at
 
     from source
 

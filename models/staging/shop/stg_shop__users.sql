@@ -18,10 +18,10 @@ renamed as (
         acquisition_channel,
 
         ---------- dates
-        cast(created_at as date) as signup_date,
+        cast({{ ltv_utc_timestamp('created_at') }} as date) as signup_date,
 
         ---------- timestamps
-        created_at as signed_up_at
+        {{ ltv_utc_timestamp('created_at') }} as signed_up_at
 
     from source
 

@@ -1,0 +1,88 @@
+{#
+    Raw timestamps and amounts may arrive typed or as text, with or without a
+    time zone. These macros read them through their text form, so that the same
+    SQL handles every raw type; the source tests `is_iso_timestamp` and
+    `is_decimal_amount` stop the build before a value that does not parse (or
+    parses into something wrong, like PostgreSQL's 'yesterday', 'infinity' or
+    'NaN') reaches a model.
+#}
+
+{#- Whether the text `expression` matches `pattern` (anchor it with ^ and $). -#}
+{% macro ltv_regex_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('ltv_regex_matches', 'ltv')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__ltv_regex_matches(expression, pattern) -%}
+    ({{ expression }} ~ '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__ltv_regex_matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern }}')
+{%- endmacro %}
+
+{#- ISO 8601: a date, optionally a time, and with a time an optional Z or offset. -#}
+{% macro ltv_iso_timestamp_pattern() -%}
+    {{ return(
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        ~ '([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?'
+        ~ ' ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$'
+    ) }}
+{%- endmacro %}
+
+{#- A timestamp text that ends in a Z or an offset from UTC. -#}
+{% macro ltv_zoned_timestamp_pattern() -%}
+    {{ return(
+        '^.*[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?'
+        ~ ' ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$'
+    ) }}
+{%- endmacro %}
+
+{#- Plain decimal notation, optionally signed, with an optional exponent. -#}
+{% macro ltv_decimal_pattern() -%}
+    {{ return('^ *[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)? *$') }}
+{%- endmacro %}
+
+{#
+    A raw timestamp as a UTC timestamp without time zone, whatever its type:
+    a timestamp with time zone (or text with a Z or an offset) converts to UTC;
+    a timestamp without one (or text without one) is taken as UTC already.
+#}
+{% macro ltv_utc_timestamp(expression) -%}
+    {{ return(adapter.dispatch('ltv_utc_timestamp', 'ltv')(expression)) }}
+{%- endmacro %}
+
+{% macro default__ltv_utc_timestamp(expression) -%}
+    {%- set as_text = 'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+    case
+        when {{ ltv_regex_matches(as_text, ltv_zoned_timestamp_pattern()) }}
+            then timezone('UTC', cast({{ as_text }} as timestamp with time zone))
+        else cast({{ as_text }} as timestamp)
+    end
+{%- endmacro %}
+
+{#- Spark parses offsets itself; the profile runs the session in UTC. -#}
+{% macro spark__ltv_utc_timestamp(expression) -%}
+    cast(cast({{ expression }} as string) as timestamp)
+{%- endmacro %}
+
+{#- The engine's 8-byte float type. -#}
+{% macro ltv_double_type() -%}
+    {{ return(adapter.dispatch('ltv_double_type', 'ltv')()) }}
+{%- endmacro %}
+
+{% macro default__ltv_double_type() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__ltv_double_type() -%}
+    double
+{%- endmacro %}
+
+{#-
+    Tests on the raw tables run before any model: in a demo build they must wait
+    for the demo seeds that fill those tables (see ltv_depends_on_demo_seed).
+-#}
+{% macro ltv_depends_on_demo_raw_tables() -%}
+    {{ ltv_depends_on_demo_seed('demo_users') }}
+    {{ ltv_depends_on_demo_seed('demo_orders') }}
+{%- endmacro %}

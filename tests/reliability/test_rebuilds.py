@@ -1,0 +1,354 @@
+"""Rebuilds on PostgreSQL: readers never see a half-done build, and kills lose nothing.
+
+One scenario, run once for the module (as dbt's adapter tests build a project once per
+class), then checked by the tests below:
+1. publish the marts as of AS_OF (the clean reference build);
+2. start two analyst sessions that query every mart in a loop, bounded in rounds and
+   time, against the local server only: one reads the marts with one statement each
+   in one transaction per round (a dashboard refresh), the other with a single
+   statement per round;
+3. a full rebuild publishes the marts as of OTHER_AS_OF;
+4. scripts/publish.py, building as of AS_OF, is killed with SIGKILL (it and its dbt:
+   no cleanup code runs) at four points, each build starting from what the previous
+   one left behind:
+   - early: as the build's first node starts;
+   - mid-model: as the mart user_ltv starts building;
+   - during tests: as the first data test of user_ltv starts;
+   - during publish: inside the publishing transaction, the schemas already renamed,
+     while it waits for an analyst who is still reading a mart;
+5. an uninterrupted rebuild publishes the marts as of AS_OF again.
+Checks: every reader round saw whole marts (the row counts a build published) of one
+build (one as-of date across every mart), with no error; after each kill the published
+marts are the same relations with the same rows, and the analyst reads them all; the
+last rebuild's marts are new relations with exactly the rows of step 1.
+"""
+
+import re
+import threading
+import time
+from datetime import date
+from typing import NamedTuple
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from reliability_support import (
+    ANALYST_ROLE,
+    AS_OF,
+    MART_SCHEMA,
+    OTHER_AS_OF,
+    PostgresDatabase,
+    generated_dataset,
+    kill_process_group,
+    mart_as_of_dates,
+    mart_names,
+    run_publish,
+    start_publish,
+)
+
+BUILD_SCHEMA = f"{MART_SCHEMA}_build"
+RETIRED_SCHEMA = f"{MART_SCHEMA}_retired"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Kill point -> the line of publish.py's output (its own or dbt's) to kill at.
+KILL_LINES = {
+    "early": re.compile(r"\bSTART\b"),
+    "mid_model": re.compile(rf"START sql table model {BUILD_SCHEMA}\.user_ltv\b"),
+    "during_tests": re.compile(r"START test \S*user_ltv"),
+    "during_publish": re.compile(r"^publish: swapping"),
+}
+WAIT_SECONDS = 180
+MAX_ROUNDS = 200_000
+MAX_SECONDS = 420
+PAUSE_SECONDS = 0.01  # between rounds: leaves the 2 cores to the build
+
+
+class Reader(threading.Thread):
+    """An analyst session that reads every mart in rounds until told to stop."""
+
+    def __init__(self, database: PostgresDatabase, marts: list, single_statement: bool):
+        super().__init__(daemon=True)
+        self.database = database
+        self.marts = marts
+        self.single_statement = single_statement
+        self.stop = threading.Event()
+        self.rounds = []  # each: {mart: (rows, distinct as_of_dates, as_of_date)}
+        self.errors = []
+
+    def statements(self) -> list:
+        per_mart = [
+            sql.SQL(
+                "select {name}, count(*), count(distinct as_of_date), min(as_of_date) "
+                "from {schema}.{mart}"
+            ).format(
+                name=sql.Literal(mart),
+                schema=sql.Identifier(MART_SCHEMA),
+                mart=sql.Identifier(mart),
+            )
+            for mart in self.marts
+        ]
+        if self.single_statement:
+            return [sql.SQL(" union all ").join(per_mart)]
+        return per_mart
+
+    def run(self) -> None:
+        connection = self.database.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("set role {}").format(sql.Identifier(ANALYST_ROLE))
+                )
+            connection.commit()
+            statements = self.statements()
+            deadline = time.monotonic() + MAX_SECONDS
+            while (
+                not self.stop.is_set()
+                and len(self.rounds) < MAX_ROUNDS
+                and time.monotonic() < deadline
+            ):
+                reading = {}
+                with connection.cursor() as cursor:
+                    for statement in statements:
+                        cursor.execute(statement)
+                        for mart, rows, dates, as_of in cursor.fetchall():
+                            reading[mart] = (rows, dates, as_of)
+                connection.commit()  # one transaction per round
+                self.rounds.append(reading)
+                time.sleep(PAUSE_SECONDS)
+        except psycopg2.Error as error:
+            self.errors.append(repr(error))
+        finally:
+            connection.close()
+
+
+def published_counts(database: PostgresDatabase, marts: list) -> dict:
+    return {
+        mart: count
+        for mart, (count, _) in database.fingerprint(MART_SCHEMA, marts).items()
+    }
+
+
+def relation_ids(database: PostgresDatabase, schema: str) -> dict:
+    return dict(
+        database.query(
+            """
+            select relname::text, oid::bigint from pg_catalog.pg_class
+            where relnamespace = (
+                select oid from pg_catalog.pg_namespace where nspname = %s
+            )
+            """,
+            [schema],
+        )
+    )
+
+
+def run_until(process, pattern: re.Pattern) -> list:
+    """Read the process's output up to the first line matching pattern."""
+    lines = []
+    deadline = time.monotonic() + WAIT_SECONDS
+    for line in process.stdout:
+        line = ANSI.sub("", line).rstrip()
+        lines.append(line)
+        if pattern.search(line):
+            return lines
+        assert time.monotonic() < deadline, "the kill point never came"
+    raise AssertionError(
+        "publish ended before the kill point:\n" + "\n".join(lines[-40:])
+    )
+
+
+def analyst_session(database: PostgresDatabase):
+    connection = database.connect()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("set role {}").format(sql.Identifier(ANALYST_ROLE)))
+    connection.commit()
+    return connection
+
+
+def wait_for_publisher_to_wait(database: PostgresDatabase) -> None:
+    """Until publish.py's session holds ACCESS EXCLUSIVE locks and waits for another."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        ((holds, waits),) = database.query(
+            """
+            select
+                coalesce(bool_or(locks.granted and locks.mode = 'AccessExclusiveLock'),
+                    false),
+                coalesce(bool_or(not locks.granted), false)
+            from pg_catalog.pg_locks as locks
+            inner join pg_catalog.pg_stat_activity as activity
+                on locks.pid = activity.pid
+            where activity.application_name = 'ltv_publish'
+                and activity.datname = current_database()
+            """
+        )
+        if holds and waits:
+            return
+        time.sleep(0.02)
+    raise AssertionError("publish never waited inside its transaction")
+
+
+def interrupt(database: PostgresDatabase, work_dir, point: str) -> list:
+    """Start a publish as of AS_OF and kill it at the point; its output."""
+    blocker = None
+    if point == "during_publish":
+        # An analyst in the middle of reading: the swap must wait for them.
+        blocker = analyst_session(database)
+        with blocker.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("select count(*) from {}.user_ltv").format(
+                    sql.Identifier(MART_SCHEMA)
+                )
+            )
+    process = start_publish(database, work_dir, f"killed_{point}", AS_OF)
+    try:
+        lines = run_until(process, KILL_LINES[point])
+        if blocker is not None:
+            wait_for_publisher_to_wait(database)
+    finally:
+        kill_process_group(process)
+        if blocker is not None:
+            blocker.rollback()
+            blocker.close()
+    return lines
+
+
+def assert_analyst_reads(database, marts, fingerprint) -> None:
+    """The analyst reads every mart, whole."""
+    analyst = analyst_session(database)
+    try:
+        for mart in marts:
+            with analyst.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("select count(*) from {}.{}").format(
+                        sql.Identifier(MART_SCHEMA), sql.Identifier(mart)
+                    )
+                )
+                assert cursor.fetchone()[0] == fingerprint[mart][0]
+            analyst.commit()
+    finally:
+        analyst.close()
+
+
+class Published(NamedTuple):
+    fingerprint: dict  # mart -> (rows, md5)
+    ids: dict  # relation -> oid
+    as_of_dates: set
+
+
+class Scenario(NamedTuple):
+    marts: list
+    expected_counts: dict  # as_of_date -> {mart: rows}
+    readers: list
+    reference: Published  # step 1
+    before_kills: Published  # step 3
+    after_kills: dict  # kill point -> Published
+    kill_outputs: dict  # kill point -> output lines
+    recovered: object  # DbtRun of step 5
+    after_recovery: Published
+    schemas_after_recovery: set
+
+
+def published_state(database: PostgresDatabase, marts: list) -> Published:
+    return Published(
+        database.fingerprint(MART_SCHEMA, marts),
+        relation_ids(database, MART_SCHEMA),
+        mart_as_of_dates(database, MART_SCHEMA, marts),
+    )
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp("rebuilds")
+    database = PostgresDatabase("rebuilds")
+    readers = []
+    try:
+        database.load_raw(generated_dataset())
+        first = run_publish(database, work_dir, "first", AS_OF)
+        assert first.returncode == 0, first.output[-4000:]
+        marts = mart_names(first)
+        reference = published_state(database, marts)
+        expected_counts = {AS_OF: published_counts(database, marts)}
+
+        readers = [Reader(database, marts, single) for single in (False, True)]
+        for reader in readers:
+            reader.start()
+
+        rebuilt = run_publish(database, work_dir, "rebuilt", OTHER_AS_OF)
+        assert rebuilt.returncode == 0, rebuilt.output[-4000:]
+        expected_counts[OTHER_AS_OF] = published_counts(database, marts)
+        before_kills = published_state(database, marts)
+
+        after_kills, kill_outputs = {}, {}
+        for point in KILL_LINES:
+            kill_outputs[point] = interrupt(database, work_dir, point)
+            after_kills[point] = published_state(database, marts)
+            assert_analyst_reads(database, marts, before_kills.fingerprint)
+
+        recovered = run_publish(database, work_dir, "recovered", AS_OF)
+        after_recovery = published_state(database, marts)
+        schemas = database.schemas()
+        assert expected_counts[AS_OF] == published_counts(database, marts)
+    finally:
+        for reader in readers:
+            reader.stop.set()
+        for reader in readers:
+            reader.join(timeout=60)
+        database.close()
+    yield Scenario(
+        marts, expected_counts, readers, reference, before_kills, after_kills,
+        kill_outputs, recovered, after_recovery, schemas,
+    )
+
+
+def test_the_builds_are_told_apart(scenario):
+    counts = scenario.expected_counts
+    assert scenario.before_kills.as_of_dates == {OTHER_AS_OF}
+    assert counts[AS_OF] != counts[OTHER_AS_OF]
+
+
+@pytest.mark.parametrize("single_statement", [False, True])
+def test_readers_see_whole_marts_of_one_build(scenario, single_statement):
+    (reader,) = [r for r in scenario.readers if r.single_statement == single_statement]
+    assert reader.errors == []
+    assert len(reader.rounds) >= 20, "the reader hardly ran"
+    expected = scenario.expected_counts
+    seen = []
+    for reading in reader.rounds:
+        assert set(reading) == set(scenario.marts)
+        assert all(dates == 1 for _, dates, _ in reading.values()), reading
+        as_of_dates = {as_of for _, _, as_of in reading.values()}
+        assert len(as_of_dates) == 1, f"marts of two builds: {reading}"
+        (as_of,) = as_of_dates
+        assert isinstance(as_of, date) and as_of in expected
+        rows = {mart: count for mart, (count, _, _) in reading.items()}
+        assert rows == expected[as_of], f"partial or empty marts: {reading}"
+        if not seen or seen[-1] != as_of:
+            seen.append(as_of)
+    # Before and after each of the two swaps (the killed builds publish nothing).
+    assert seen == [AS_OF, OTHER_AS_OF, AS_OF]
+    print(f"{len(reader.rounds)} rounds, no error")
+
+
+@pytest.mark.parametrize("point", list(KILL_LINES))
+def test_a_killed_build_leaves_the_published_marts_intact(scenario, point):
+    lines = scenario.kill_outputs[point]
+    assert KILL_LINES[point].search(lines[-1])
+    assert not any(line.startswith("publish: published") for line in lines)
+    # The same relations, with the same rows, of one as-of date.
+    assert scenario.after_kills[point] == scenario.before_kills
+
+
+def test_the_next_build_completes_with_correct_results(scenario):
+    recovered = scenario.recovered
+    assert recovered.returncode == 0, recovered.output[-4000:]
+    after, reference = scenario.after_recovery, scenario.reference
+    # New relations, with exactly the rows of the clean build of the same inputs.
+    assert all(after.ids[mart] != reference.ids[mart] for mart in scenario.marts)
+    assert all(
+        after.ids[mart] != scenario.before_kills.ids[mart] for mart in scenario.marts
+    )
+    assert after.fingerprint == reference.fingerprint
+    assert after.as_of_dates == {AS_OF}
+    # Nothing left behind.
+    assert {BUILD_SCHEMA, RETIRED_SCHEMA}.isdisjoint(scenario.schemas_after_recovery)
