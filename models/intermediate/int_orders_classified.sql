@@ -45,7 +45,7 @@ classified as (
     select
         *,
 
-        -- The first failing check names why an order earns no revenue.
+        -- Why the order can never count, whatever the as-of date.
         case
             when user_id is null then 'missing_user_id'
             when order_date is null then 'missing_order_date'
@@ -53,19 +53,21 @@ classified as (
             when order_amount < 0 then 'negative_amount'
             when not has_known_user then 'unknown_user'
             when signup_date is null then 'user_without_signup_date'
+        end as invalid_reason,
+
+        -- Why a valid order waits for a later as-of date.
+        case
             when
                 order_date >= {{ ltv_as_of_date() }}
                 then 'ordered_on_or_after_as_of_date'
             when
                 signup_date >= {{ ltv_as_of_date() }}
                 then 'user_signed_up_on_or_after_as_of_date'
-            when
-                order_status is null
-                or order_status not in (
-                    {{ ltv_quoted_list(revenue_statuses) }}
-                )
-                then 'non_revenue_status'
-        end as exclusion_reason,
+        end as unobserved_reason,
+
+        coalesce(
+            order_status in ({{ ltv_quoted_list(revenue_statuses) }}), false
+        ) as has_revenue_status,
 
         case
             when currency_code = '{{ var("ltv_reporting_currency") }}' then order_amount
@@ -86,7 +88,12 @@ final as (
         ---------- strings
         order_status,
         currency_code,
-        exclusion_reason,
+        -- The first failing check names why an order earns no revenue.
+        coalesce(
+            invalid_reason,
+            unobserved_reason,
+            case when not has_revenue_status then 'non_revenue_status' end
+        ) as exclusion_reason,
 
         ---------- numerics
         order_amount,
@@ -95,7 +102,11 @@ final as (
         source_row_count,
 
         ---------- booleans
-        exclusion_reason is null as is_revenue,
+        invalid_reason is null
+        and unobserved_reason is null
+        and has_revenue_status as is_revenue,
+        -- Revenue as soon as the window covers the order's date and its user.
+        invalid_reason is null and has_revenue_status as is_revenue_once_observed,
 
         ---------- dates
         order_date,

@@ -10,46 +10,42 @@ users as (
 
 ),
 
-revenue_orders as (
+revenue_days as (
 
-    select * from {{ ref('int_orders_classified') }}
-    where is_revenue
-
-),
-
-orders_in_horizons as (
-
-    -- Half-open windows with no lower bound: pre-signup orders count from day one.
-    select
-        {%- for horizon in windowed_horizons %}
-        revenue_orders.order_date
-        < {{ ltv_add_months('revenue_orders.signup_date', horizon.months) }}
-            as is_in_{{ horizon.name }},
-        {%- endfor %}
-        revenue_orders.user_id,
-        revenue_orders.order_date,
-        revenue_orders.amount_usd
-
-    from revenue_orders
+    select * from {{ ref('int_user_revenue_days') }}
+    where
+        order_date < {{ ltv_as_of_date() }}
+        and signup_date < {{ ltv_as_of_date() }}
 
 ),
 
+-- Half-open windows with no lower bound: pre-signup orders count from day one.
 user_totals as (
 
     select
         user_id,
         {%- for horizon in windowed_horizons %}
-        sum(case when is_in_{{ horizon.name }} then amount_usd else 0 end)
-            as revenue_{{ horizon.name }},
-        sum(case when is_in_{{ horizon.name }} then 1 else 0 end)
-            as orders_{{ horizon.name }},
+        sum(
+            case
+                when order_date < {{ ltv_add_months('signup_date', horizon.months) }}
+                    then revenue
+                else 0
+            end
+        ) as revenue_{{ horizon.name }},
+        sum(
+            case
+                when order_date < {{ ltv_add_months('signup_date', horizon.months) }}
+                    then orders
+                else 0
+            end
+        ) as orders_{{ horizon.name }},
         {%- endfor %}
-        sum(amount_usd) as revenue_lifetime,
-        count(*) as orders_lifetime,
+        sum(revenue) as revenue_lifetime,
+        sum(orders) as orders_lifetime,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date
 
-    from orders_in_horizons
+    from revenue_days
     group by user_id
 
 ),

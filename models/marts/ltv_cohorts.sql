@@ -13,10 +13,12 @@ users as (
 
 ),
 
-revenue_orders as (
+revenue_days as (
 
-    select * from {{ ref('int_orders_classified') }}
-    where is_revenue
+    select * from {{ ref('int_user_revenue_days') }}
+    where
+        order_date < {{ ltv_as_of_date() }}
+        and signup_date < {{ ltv_as_of_date() }}
 
 ),
 
@@ -58,20 +60,18 @@ cohort_months as (
 
 ),
 
-orders_by_month_of_life as (
+revenue_by_month_of_life as (
 
     select
-        revenue_orders.user_id,
-        revenue_orders.amount_usd,
-        {{ ltv_month_start('revenue_orders.signup_date') }} as signup_month,
+        user_id,
+        revenue,
+        {{ ltv_month_start('signup_date') }} as signup_month,
         case
-            when revenue_orders.order_date < revenue_orders.signup_date then 0
-            else {{ ltv_months_between(
-                'revenue_orders.signup_date', 'revenue_orders.order_date'
-            ) }}
+            when order_date < signup_date then 0
+            else {{ ltv_months_between('signup_date', 'order_date') }}
         end as months_since_signup
 
-    from revenue_orders
+    from revenue_days
 
 ),
 
@@ -81,9 +81,9 @@ monthly_activity as (
         signup_month,
         months_since_signup,
         count(distinct user_id) as active_users,
-        sum(amount_usd) as revenue_in_month
+        sum(revenue) as revenue_in_month
 
-    from orders_by_month_of_life
+    from revenue_by_month_of_life
     group by signup_month, months_since_signup
 
 ),

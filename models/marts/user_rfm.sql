@@ -7,22 +7,18 @@
 
 with
 
-revenue_orders as (
-
-    select * from {{ ref('int_orders_classified') }}
-    where is_revenue
-
-),
-
+-- Orders of one day are one purchase: the revenue days are the purchase days.
 purchase_days as (
 
     select
         user_id,
         order_date as purchase_date,
-        sum(amount_usd) as purchase_amount
+        revenue as purchase_amount
 
-    from revenue_orders
-    group by user_id, order_date
+    from {{ ref('int_user_revenue_days') }}
+    where
+        order_date < {{ ltv_as_of_date() }}
+        and signup_date < {{ ltv_as_of_date() }}
 
 ),
 

@@ -1,0 +1,133 @@
+{#-
+    The one scan of the orders per run: revenue per user and order day, for every
+    valid revenue-status order whatever the as-of date (the marts filter by it),
+    and every user, a user without revenue day holding one row with a null
+    order_date. Incremental: a run recomputes only the users touched by order
+    versions or signups newer than the table's watermark, whole (delete+insert by
+    user), so refunds and late payments replace what the user had.
+-#}
+-- Order versions are read only in incremental runs, to find the touched users:
+-- depends_on: {{ ref('stg_shop__orders') }}
+{#- Spark's parquet tables cannot delete rows: there the model is a plain table. -#}
+{{
+    config(
+        materialized='table' if target.type == 'spark' else 'incremental',
+        incremental_strategy='delete+insert',
+        unique_key='user_id',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+users as (
+
+    select * from {{ ref('stg_shop__users') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_classified') }}
+
+),
+
+{% if is_incremental() %}
+
+-- Changes up to var ltv_incremental_lookback_days before the newest one already
+-- processed are taken again, for rows that arrive late with older timestamps.
+watermark as (
+
+    select
+        coalesce(
+            {{ dbt.dateadd(
+                'day', -var('ltv_incremental_lookback_days'), 'max(last_changed_at)'
+            ) }},
+            cast('1900-01-01' as timestamp)
+        ) as changed_at
+    from {{ this }}
+
+),
+
+changed_orders as (
+
+    select distinct order_id
+    from {{ ref('stg_shop__orders') }}
+    where coalesce(updated_at, ordered_at) > (select changed_at from watermark)
+
+),
+
+-- Every version counts: a new version may move an order to another user.
+affected_users as (
+
+    select user_id
+    from {{ ref('stg_shop__orders') }}
+    where order_id in (select order_id from changed_orders)
+    union
+    select user_id
+    from users
+    where signed_up_at > (select changed_at from watermark)
+
+),
+
+affected_orders as (
+
+    select distinct order_id
+    from {{ ref('stg_shop__orders') }}
+    where user_id in (select user_id from affected_users)
+
+),
+
+{% endif %}
+
+revenue_orders as (
+
+    select * from orders
+    where is_revenue_once_observed
+    {%- if is_incremental() %}
+        and order_id in (select order_id from affected_orders)
+    {%- endif %}
+
+),
+
+revenue_days as (
+
+    select
+        user_id,
+        order_date,
+        sum(amount_usd) as revenue,
+        count(*) as orders,
+        max(coalesce(updated_at, ordered_at)) as last_changed_at
+
+    from revenue_orders
+    group by user_id, order_date
+
+),
+
+final as (
+
+    select
+        users.user_id,
+        users.signup_date,
+        revenue_days.order_date,
+        cast(coalesce(revenue_days.revenue, 0) as {{ ltv_money_type() }}) as revenue,
+        cast(coalesce(revenue_days.orders, 0) as bigint) as orders,
+        case
+            when revenue_days.last_changed_at > users.signed_up_at
+                then revenue_days.last_changed_at
+            else coalesce(users.signed_up_at, revenue_days.last_changed_at)
+        end as last_changed_at
+
+    from users
+
+    left join revenue_days
+        on users.user_id = revenue_days.user_id
+
+    {%- if is_incremental() %}
+
+    where users.user_id in (select user_id from affected_users)
+    {%- endif %}
+
+)
+
+select * from final
