@@ -46,29 +46,18 @@ final as (
         {{ ltv_as_of_date() }} as as_of_date,
         cast(coalesce(aggregated.eligible_users, 0) as bigint) as eligible_users,
         cast(coalesce(aggregated.active_users, 0) as bigint) as active_users,
-        cast(
-            1.0 * aggregated.active_users / nullif(aggregated.eligible_users, 0)
-            as {{ ltv_double_type() }}
-        ) as active_share,
+        cast(aggregated.active_share as {{ ltv_double_type() }}) as active_share,
         cast(
             coalesce(aggregated.total_revenue, 0) as {{ ltv_money_type() }}
         ) as total_revenue,
-        cast(
-            aggregated.total_revenue / nullif(aggregated.eligible_users, 0)
-            as {{ ltv_money_type() }}
-        ) as ltv_mean,
+        cast(aggregated.ltv_mean as {{ ltv_money_type() }}) as ltv_mean,
         cast(aggregated.ltv_median as {{ ltv_money_type() }}) as ltv_median,
         cast(channel_cac.cac as {{ ltv_money_type() }}) as cac,
         cast(
-            aggregated.total_revenue
-            / nullif(aggregated.eligible_users, 0)
-            / nullif(channel_cac.cac, 0)
-            as {{ ltv_double_type() }}
+            aggregated.ltv_mean / nullif(channel_cac.cac, 0) as {{ ltv_double_type() }}
         ) as ltv_to_cac,
         cast(
-            aggregated.total_revenue
-            / nullif(aggregated.eligible_users, 0)
-            / {{ var('ltv_to_cac_target') }}
+            aggregated.ltv_mean / {{ var('ltv_to_cac_target') }}
             as {{ ltv_money_type() }}
         ) as recommended_max_cac
 
