@@ -592,6 +592,13 @@ def expert_sql(engine: str, ctx: dict) -> str:
     )
 
 
+def expert_session_settings(engine: str) -> list:
+    """The expert gets the work_mem the models get (their pre-hook), for a fair ratio."""
+    if engine != "postgres" or not project_work_mem():
+        return []
+    return [{"name": "work_mem", "sql": f"set work_mem = '{project_work_mem()}'"}]
+
+
 def validation_steps() -> list:
     mismatch = " or ".join(f"u.{c} <> e.{c}" for c in LTV_COLUMNS)
     sums = ", ".join(f"sum({c})" for c in LTV_COLUMNS)
@@ -620,6 +627,14 @@ def checks_match(engine_row: list, pandas_checks: dict | None) -> bool | None:
     return all(Decimal(str(a)) == Decimal(str(b)) for a, b in zip(engine_row, expected))
 
 
+def project_work_mem() -> str | None:
+    """var ltv_postgres_work_mem of dbt_project.yml: the models' pre-hook sets it."""
+    import yaml
+
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    return project.get("vars", {}).get("ltv_postgres_work_mem")
+
+
 def explain_slowest(engine: str, step: dict, ctx: dict, top_n: int) -> list:
     """EXPLAIN ANALYZE of the slowest models' own DDL, as dbt ran it, then rolled back.
 
@@ -637,6 +652,16 @@ def explain_slowest(engine: str, step: dict, ctx: dict, top_n: int) -> list:
         statements = [x for x in re.split(r";\s*\n", run_sql) if x.strip()]
         prefix = "explain (analyze, buffers) " if engine == "postgres" else "explain analyze "
         steps = [{"name": "begin", "sql": "begin"}]
+        if engine == "postgres" and project_work_mem():  # as the model's pre-hook
+            steps.append({"name": "work_mem", "sql": f"set local work_mem = '{project_work_mem()}'"})
+        # An incremental model's first run creates its final relation directly, which
+        # exists by now: move it aside inside the transaction that is rolled back.
+        created = re.search(r"create\s+table\s+(\S+)\s+as", statements[-1], re.I)
+        if created and "__dbt_tmp" not in created.group(1):
+            steps.append({
+                "name": "move_aside",
+                "sql": f"alter table {created.group(1)} rename to {node['model']}__bench_kept",
+            })
         steps += [{"name": f"ddl_{i}", "sql": x} for i, x in enumerate(statements[:-1])]
         steps += [
             {"name": "explain", "fetch": True, "sql": prefix + statements[-1].strip()},
@@ -685,6 +710,7 @@ def explain_expert(engine: str, ctx: dict) -> dict:
         [
             {"name": "begin", "sql": "begin"},
             {"name": "drop", "sql": f"drop table {DBT_SCHEMA}.bench_expert"},
+            *expert_session_settings(engine),
             {"name": "explain", "fetch": True, "sql": prefix + sql},
             {"name": "rollback", "sql": "rollback"},
         ],
@@ -832,6 +858,7 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
         engine,
         [
             {"name": "drop", "sql": f"drop table if exists {DBT_SCHEMA}.bench_expert"},
+            *expert_session_settings(engine),
             {"name": "create", "sql": expert_sql(engine, ctx)},
         ],
         ctx,

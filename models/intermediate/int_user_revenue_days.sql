@@ -6,8 +6,9 @@
     versions or signups newer than the table's watermark, whole (delete+insert by
     user), so refunds and late payments replace what the user had.
 -#}
--- Order versions are read only in incremental runs, to find the touched users:
+-- Read directly only by incremental runs (full ones use int_orders_classified):
 -- depends_on: {{ ref('stg_shop__orders') }}
+-- depends_on: {{ ref('fx_rates') }}
 {#- Spark's parquet tables cannot delete rows: there the model is a plain table. -#}
 {{
     config(
@@ -23,12 +24,6 @@ with
 users as (
 
     select * from {{ ref('stg_shop__users') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('int_orders_classified') }}
 
 ),
 
@@ -51,30 +46,63 @@ watermark as (
 
 changed_orders as (
 
-    select distinct order_id
-    from {{ ref('stg_shop__orders') }}
-    where coalesce(updated_at, ordered_at) > (select changed_at from watermark)
+    select distinct order_versions.order_id
+    from {{ ref('stg_shop__orders') }} as order_versions
+    where
+        coalesce(order_versions.updated_at, order_versions.ordered_at)
+        > (select watermark.changed_at from watermark)
 
 ),
 
 -- Every version counts: a new version may move an order to another user.
 affected_users as (
 
-    select user_id
-    from {{ ref('stg_shop__orders') }}
-    where order_id in (select order_id from changed_orders)
+    select order_versions.user_id
+    from {{ ref('stg_shop__orders') }} as order_versions
+    where
+        order_versions.order_id in (
+            select changed_orders.order_id from changed_orders
+        )
     union
-    select user_id
+    select users.user_id
     from users
-    where signed_up_at > (select changed_at from watermark)
+    where users.signed_up_at > (select watermark.changed_at from watermark)
 
 ),
 
-affected_orders as (
+-- Every version of every order an affected user has or had, filtered before the
+-- deduplication window: the same logic as int_orders_classified, on these only.
+affected_order_versions as (
 
-    select distinct order_id
-    from {{ ref('stg_shop__orders') }}
-    where user_id in (select user_id from affected_users)
+    select order_versions.*
+    from {{ ref('stg_shop__orders') }} as order_versions
+    where order_versions.order_id in (
+        select versions_of_affected_users.order_id
+        from {{ ref('stg_shop__orders') }} as versions_of_affected_users
+        where versions_of_affected_users.user_id in (
+            select affected_users.user_id from affected_users
+        )
+    )
+
+),
+
+affected_latest_versions as (
+
+    {{ ltv_latest_order_versions('affected_order_versions') }}
+
+),
+
+orders as (
+
+    {{ ltv_classify_orders('affected_latest_versions') }}
+
+),
+
+{% else %}
+
+orders as (
+
+    select * from {{ ref('int_orders_classified') }}
 
 ),
 
@@ -84,9 +112,6 @@ revenue_orders as (
 
     select * from orders
     where is_revenue_once_observed
-    {%- if is_incremental() %}
-        and order_id in (select order_id from affected_orders)
-    {%- endif %}
 
 ),
 
@@ -125,7 +150,7 @@ final as (
 
     {%- if is_incremental() %}
 
-    where users.user_id in (select user_id from affected_users)
+    where users.user_id in (select affected_users.user_id from affected_users)
     {%- endif %}
 
 )

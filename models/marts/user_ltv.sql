@@ -6,6 +6,7 @@
             {'columns': ['signup_date']},
             {'columns': ['revenue_6m']},
             {'columns': ['revenue_12m']},
+            {'columns': ['revenue_lifetime']},
         ] if target.type == 'postgres' else []
     )
 }}

@@ -1,4 +1,5 @@
 {{ ltv_depends_on_demo_seed("demo_orders") }}
+{%- set raw_type = ltv_column_types(source('shop', 'orders')) %}
 
 with
 
@@ -26,11 +27,13 @@ renamed as (
         cast(total_amount as {{ ltv_money_type() }}) as order_amount,
 
         ---------- dates
-        cast({{ ltv_utc_timestamp('created_at') }} as date) as order_date,
+        cast(
+            {{ ltv_utc_timestamp('created_at', raw_type.get('created_at')) }} as date
+        ) as order_date,
 
         ---------- timestamps
-        {{ ltv_utc_timestamp('created_at') }} as ordered_at,
-        {{ ltv_utc_timestamp('updated_at') }} as updated_at
+        {{ ltv_utc_timestamp('created_at', raw_type.get('created_at')) }} as ordered_at,
+        {{ ltv_utc_timestamp('updated_at', raw_type.get('updated_at')) }} as updated_at
 
     from source
 

@@ -1,4 +1,5 @@
 {{ ltv_depends_on_demo_seed("demo_users") }}
+{%- set raw_type = ltv_column_types(source('shop', 'users')) %}
 
 with
 
@@ -18,10 +19,13 @@ renamed as (
         acquisition_channel,
 
         ---------- dates
-        cast({{ ltv_utc_timestamp('created_at') }} as date) as signup_date,
+        cast(
+            {{ ltv_utc_timestamp('created_at', raw_type.get('created_at')) }} as date
+        ) as signup_date,
 
         ---------- timestamps
-        {{ ltv_utc_timestamp('created_at') }} as signed_up_at
+        {{ ltv_utc_timestamp('created_at', raw_type.get('created_at')) }}
+            as signed_up_at
 
     from source
 

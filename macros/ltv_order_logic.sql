@@ -1,0 +1,147 @@
+{#
+    The order logic of int_orders_deduplicated and int_orders_classified, as
+    selects over a CTE of stg_shop__orders rows (or of deduplicated ones). The
+    views apply it to every order; int_user_revenue_days applies the same SQL, in
+    an incremental run, to the versions of the orders it recomputes only, since
+    no engine pushes that filter through the deduplication window.
+#}
+
+{#- The latest version of each order in `order_versions`, with its row count. -#}
+{% macro ltv_latest_order_versions(order_versions) -%}
+    select
+        order_id,
+        user_id,
+        order_status,
+        currency_code,
+        order_amount,
+        source_row_count,
+        order_date,
+        ordered_at,
+        updated_at
+
+    from (
+
+        select
+            *,
+            count(*) over (partition by order_id) as source_row_count,
+            -- The latest version wins: updated_at, else created_at. The remaining
+            -- keys only make the choice deterministic between equally recent ones.
+            row_number() over (
+                partition by order_id
+                order by
+                    coalesce(updated_at, ordered_at) desc nulls last,
+                    updated_at desc nulls last,
+                    order_status asc nulls last,
+                    order_amount desc nulls last,
+                    currency_code asc,
+                    user_id asc nulls last,
+                    ordered_at desc nulls last
+            ) as version_rank
+
+        from {{ order_versions }}
+
+    ) as ranked
+
+    where version_rank = 1
+{%- endmacro %}
+
+{#-
+    Each order of `orders` (deduplicated) with its user's signup date, its amount
+    in the reporting currency, and whether, or why not, it earns revenue.
+-#}
+{% macro ltv_classify_orders(orders) -%}
+    {%- set revenue_statuses = var('ltv_revenue_statuses') | map('trim') | map('lower') -%}
+    select
+        ---------- ids
+        order_id,
+        user_id,
+
+        ---------- strings
+        order_status,
+        currency_code,
+        -- The first failing check names why an order earns no revenue.
+        coalesce(
+            invalid_reason,
+            unobserved_reason,
+            case when not has_revenue_status then 'non_revenue_status' end
+        ) as exclusion_reason,
+
+        ---------- numerics
+        order_amount,
+        usd_per_unit,
+        cast(amount_usd as {{ ltv_money_type() }}) as amount_usd,
+        source_row_count,
+
+        ---------- booleans
+        invalid_reason is null
+        and unobserved_reason is null
+        and has_revenue_status as is_revenue,
+        -- Revenue as soon as the window covers the order's date and its user.
+        invalid_reason is null and has_revenue_status as is_revenue_once_observed,
+
+        ---------- dates
+        order_date,
+        signup_date,
+
+        ---------- timestamps
+        ordered_at,
+        updated_at
+
+    from (
+
+        select
+            *,
+
+            -- Why the order can never count, whatever the as-of date.
+            case
+                when user_id is null then 'missing_user_id'
+                when order_date is null then 'missing_order_date'
+                when order_amount is null then 'missing_amount'
+                when order_amount < 0 then 'negative_amount'
+                when not has_known_user then 'unknown_user'
+                when signup_date is null then 'user_without_signup_date'
+            end as invalid_reason,
+
+            -- Why a valid order waits for a later as-of date.
+            case
+                when
+                    order_date >= {{ ltv_as_of_date() }}
+                    then 'ordered_on_or_after_as_of_date'
+                when
+                    signup_date >= {{ ltv_as_of_date() }}
+                    then 'user_signed_up_on_or_after_as_of_date'
+            end as unobserved_reason,
+
+            coalesce(
+                order_status in ({{ ltv_quoted_list(revenue_statuses) }}), false
+            ) as has_revenue_status,
+
+            case
+                when currency_code = '{{ var("ltv_reporting_currency") }}'
+                    then order_amount
+                else order_amount * usd_per_unit
+            end as amount_usd
+
+        from (
+
+            select
+                orders.*,
+                users.signup_date,
+                fx_rates.usd_per_unit,
+                users.user_id is not null as has_known_user
+
+            from {{ orders }} as orders
+
+            left join {{ ref('stg_shop__users') }} as users
+                on orders.user_id = users.user_id
+
+            left join {{ ref('fx_rates') }} as fx_rates
+                on
+                    orders.currency_code = upper(trim(fx_rates.currency))
+                    and {{ ltv_month_start('orders.order_date') }}
+                    = fx_rates.rate_month
+
+        ) as joined
+
+    ) as classified
+{%- endmacro %}
