@@ -15,3 +15,8 @@
     {%- endif -%}
     cast('{{ as_of }}' as date)
 {%- endmacro %}
+
+{#- The time this dbt invocation started (UTC), as a SQL timestamp literal. -#}
+{% macro ltv_run_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}

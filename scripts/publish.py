@@ -52,7 +52,7 @@ SELECTION_FLAGS = {
 }
 LOCKABLE_RELKINDS = ("r", "p", "v", "m", "f")  # tables, views, materialized, foreign
 # Incremental models whose state a build continues from the published schema.
-INCREMENTAL_TABLES = ("int_user_revenue_days",)
+INCREMENTAL_TABLES = ("int_user_revenue_days", "int_user_revenue_totals")
 
 
 def log(message: str) -> None:

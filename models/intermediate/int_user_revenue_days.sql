@@ -9,15 +9,7 @@
 -- Read directly only by incremental runs (full ones use int_orders_classified):
 -- depends_on: {{ ref('stg_shop__orders') }}
 -- depends_on: {{ ref('fx_rates') }}
-{#- Spark's parquet tables cannot delete rows: there the model is a plain table. -#}
-{{
-    config(
-        materialized='table' if target.type == 'spark' else 'incremental',
-        incremental_strategy='delete+insert',
-        unique_key='user_id',
-        on_schema_change='fail',
-    )
-}}
+{{ ltv_incremental_by_user() }}
 
 with
 
@@ -141,7 +133,10 @@ final as (
             when revenue_days.last_changed_at > users.signed_up_at
                 then revenue_days.last_changed_at
             else coalesce(users.signed_up_at, revenue_days.last_changed_at)
-        end as last_changed_at
+        end as last_changed_at,
+        -- When this run rewrote the user's rows: int_user_revenue_totals picks
+        -- them up from here, a refunded user's empty row included.
+        {{ ltv_run_started_at() }} as processed_at
 
     from users
 

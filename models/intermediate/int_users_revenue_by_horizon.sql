@@ -10,43 +10,9 @@ users as (
 
 ),
 
-revenue_days as (
-
-    select * from {{ ref('int_user_revenue_days') }}
-    where
-        order_date < {{ ltv_as_of_date() }}
-        and signup_date < {{ ltv_as_of_date() }}
-
-),
-
--- Half-open windows with no lower bound: pre-signup orders count from day one.
 user_totals as (
 
-    select
-        user_id,
-        {%- for horizon in windowed_horizons %}
-        sum(
-            case
-                when order_date < {{ ltv_add_months('signup_date', horizon.months) }}
-                    then revenue
-                else 0
-            end
-        ) as revenue_{{ horizon.name }},
-        sum(
-            case
-                when order_date < {{ ltv_add_months('signup_date', horizon.months) }}
-                    then orders
-                else 0
-            end
-        ) as orders_{{ horizon.name }},
-        {%- endfor %}
-        sum(revenue) as revenue_lifetime,
-        sum(orders) as orders_lifetime,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date
-
-    from revenue_days
-    group by user_id
+    select * from {{ ref('int_user_revenue_totals') }}
 
 ),
 
@@ -76,6 +42,12 @@ final as (
         {{ ltv_add_months('users.signup_date', horizon.months) }}
         <= {{ ltv_as_of_date() }} as is_{{ horizon.name }}_complete,
         {%- endfor %}
+
+        cast(coalesce(user_totals.purchase_days, 0) as bigint) as purchase_days,
+        cast(
+            coalesce(user_totals.first_purchase_day_revenue, 0)
+            as {{ ltv_money_type() }}
+        ) as first_purchase_day_revenue,
 
         ---------- dates
         users.signup_date,

@@ -4,7 +4,9 @@ Per engine: build on a generated dataset, then land a delta the way a shop's exp
 does (refunds and late payments as new versions with a later updated_at, orders that
 arrive late for old dates, an order moved to another user, a row inside the
 lookback window), run `dbt build` incrementally with a later as-of date, and compare
-every mart with a `--full-refresh` build of the same raw data.
+every mart with a `--full-refresh` build of the same raw data. Then move the as-of
+date back by months, with no new data, so that many revenue days change sides: the
+incremental run must again equal the full refresh.
 """
 
 import json
@@ -32,6 +34,7 @@ from test_marts_match_reference import MART_KEYS, column_differences
 
 FIRST_AS_OF = date(2026, 3, 31)
 SECOND_AS_OF = date(2026, 5, 15)
+THIRD_AS_OF = date(2026, 1, 15)  # moved back: days in between leave the windows
 MART_SCHEMA = "ltv_incremental"
 DATABASE = "ltv_pytest_incremental" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
 REVENUE_STATUSES = {"paid", "shipped", "completed"}
@@ -175,30 +178,51 @@ def incremental_and_full(request, profiles_dir, tmp_path_factory):
     delta = delta_rows(orders, users)
     warehouse.append("orders", delta)
     build(warehouse, profiles_dir, work_dir, SECOND_AS_OF, "--target", engine)
-    incremental = {mart: warehouse.read_table(MART_SCHEMA, mart) for mart in MART_KEYS}
-    build(
-        warehouse, profiles_dir, work_dir, SECOND_AS_OF,
-        "--target", engine, "--full-refresh",
-    )
-    full = {mart: warehouse.read_table(MART_SCHEMA, mart) for mart in MART_KEYS}
+    incremental = {"second": read_marts(warehouse)}
+    build(warehouse, profiles_dir, work_dir, THIRD_AS_OF, "--target", engine)
+    incremental["third"] = read_marts(warehouse)
+    full = {}
+    for name, as_of in (("third", THIRD_AS_OF), ("second", SECOND_AS_OF)):
+        build(
+            warehouse, profiles_dir, work_dir, as_of,
+            "--target", engine, "--full-refresh",
+        )
+        full[name] = read_marts(warehouse)
     return incremental, full, delta
 
 
+def read_marts(warehouse) -> dict:
+    return {mart: warehouse.read_table(MART_SCHEMA, mart) for mart in MART_KEYS}
+
+
+@pytest.mark.parametrize("run", ["second", "third"])
 @pytest.mark.parametrize("mart", sorted(MART_KEYS))
-def test_incremental_run_equals_full_refresh(incremental_and_full, mart):
+def test_incremental_run_equals_full_refresh(incremental_and_full, mart, run):
     incremental, full, _ = incremental_and_full
-    assert full[mart].rows, f"{mart} is empty"
-    problems = column_differences(full[mart].rows, incremental[mart], MART_KEYS[mart])
-    assert not problems, f"{mart}: full refresh (expected) vs incremental:\n" + (
+    assert full[run][mart].rows, f"{mart} is empty"
+    problems = column_differences(
+        full[run][mart].rows, incremental[run][mart], MART_KEYS[mart]
+    )
+    assert not problems, f"{mart}, {run} run: full refresh (expected) vs incremental:\n" + (
         "\n".join(problems)
     )
+
+
+def test_moving_the_as_of_date_back_changes_lifetime_revenue(incremental_and_full):
+    """The third run is not a no-op: revenue days between the two dates drop out."""
+    _, full, _ = incremental_and_full
+
+    def lifetime(run):
+        return sum(row["revenue_lifetime"] for row in full[run]["user_ltv"].rows)
+
+    assert lifetime("third") < lifetime("second")
 
 
 def test_delta_changes_the_marts(incremental_and_full):
     """The delta is not a no-op: refunds and late orders move lifetime revenue."""
     _, full, delta = incremental_and_full
     assert len(delta) > 20
-    audit = {row["order_id"]: row for row in full["order_audit"].rows}
+    audit = {row["order_id"]: row for row in full["second"]["order_audit"].rows}
     refunded = [row for row in delta if row["status"] == "refunded"]
     assert refunded and all(
         audit[row["order_id"]]["order_status"] == "refunded" for row in refunded

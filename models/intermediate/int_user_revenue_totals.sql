@@ -1,0 +1,161 @@
+{#-
+    Per user, over the revenue days before the as-of date: revenue and revenue
+    orders within each horizon and over the lifetime, first and last revenue day,
+    and what user_rfm needs (purchase days, the first day's revenue). Every user
+    of int_user_revenue_days has a row, zeros when nothing counts yet.
+    Incremental (delete+insert by user): a run recomputes only the users whose
+    revenue days were rewritten since the last run (their processed_at), and, when
+    the as-of date has moved, those with a revenue day between the old and the new
+    one, the only days that change sides.
+-#}
+{{ ltv_incremental_by_user() }}
+
+{%- set windowed_horizons = ltv_horizons() | selectattr('months') | list -%}
+{%- set as_of = ltv_as_of_date() -%}
+
+with
+
+revenue_days as (
+
+    select * from {{ ref('int_user_revenue_days') }}
+
+),
+
+{% if is_incremental() %}
+
+last_run as (
+
+    select max(computed_at) as computed_at from {{ this }}
+
+),
+
+previous_run as (
+
+    select
+        coalesce(
+            max(previous_rows.revenue_days_processed_at),
+            cast('1900-01-01' as timestamp)
+        ) as processed_at,
+        -- The as-of date of the last run: every row agrees with it.
+        coalesce(
+            max(
+                case
+                    when previous_rows.computed_at = last_run.computed_at
+                        then previous_rows.as_of_date
+                end
+            ),
+            {{ as_of }}
+        ) as as_of_date
+
+    from {{ this }} as previous_rows
+
+    cross join last_run
+
+),
+
+affected_users as (
+
+    select distinct revenue_days.user_id
+
+    from revenue_days
+
+    cross join previous_run
+
+    where
+        revenue_days.processed_at > previous_run.processed_at
+        or (
+            revenue_days.order_date >= least(previous_run.as_of_date, {{ as_of }})
+            and revenue_days.order_date < greatest(previous_run.as_of_date, {{ as_of }})
+        )
+
+),
+
+{% endif %}
+
+user_days as (
+
+    select
+        *,
+        -- Days sort before the as-of date first: day 1 is the first purchase day
+        -- whenever the user has one.
+        row_number() over (
+            partition by user_id
+            order by order_date
+        ) as day_number
+
+    from revenue_days
+    {%- if is_incremental() %}
+
+    where user_id in (select affected_users.user_id from affected_users)
+    {%- endif %}
+
+),
+
+-- Half-open windows with no lower bound: pre-signup orders count from day one.
+user_totals as (
+
+    select
+        user_id,
+        {%- for horizon in windowed_horizons %}
+        {%- set in_window = (
+            'order_date < ' ~ as_of ~ ' and order_date < '
+            ~ ltv_add_months('signup_date', horizon.months)
+        ) %}
+        sum(case when {{ in_window }} then revenue else 0 end)
+            as revenue_{{ horizon.name }},
+        sum(case when {{ in_window }} then orders else 0 end)
+            as orders_{{ horizon.name }},
+        {%- endfor %}
+        sum(case when order_date < {{ as_of }} then revenue else 0 end)
+            as revenue_lifetime,
+        sum(case when order_date < {{ as_of }} then orders else 0 end)
+            as orders_lifetime,
+        count(case when order_date < {{ as_of }} then 1 end) as purchase_days,
+        sum(
+            case
+                when order_date < {{ as_of }} and day_number = 1 then revenue else 0
+            end
+        ) as first_purchase_day_revenue,
+        min(case when order_date < {{ as_of }} then order_date end)
+            as first_order_date,
+        max(case when order_date < {{ as_of }} then order_date end)
+            as last_order_date,
+        max(processed_at) as revenue_days_processed_at
+
+    from user_days
+    group by user_id
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        user_id,
+
+        ---------- numerics
+        {%- for horizon in ltv_horizons() %}
+        cast(revenue_{{ horizon.name }} as {{ ltv_money_type() }})
+            as revenue_{{ horizon.name }},
+        {%- endfor %}
+        {%- for horizon in ltv_horizons() %}
+        cast(orders_{{ horizon.name }} as bigint) as orders_{{ horizon.name }},
+        {%- endfor %}
+        cast(purchase_days as bigint) as purchase_days,
+        cast(first_purchase_day_revenue as {{ ltv_money_type() }})
+            as first_purchase_day_revenue,
+
+        ---------- dates
+        first_order_date,
+        last_order_date,
+        {{ as_of }} as as_of_date,
+
+        ---------- timestamps
+        revenue_days_processed_at,
+        {{ ltv_run_started_at() }} as computed_at
+
+    from user_totals
+
+)
+
+select * from final
