@@ -41,7 +41,7 @@ previous_run as (
             max(
                 case
                     when previous_rows.computed_at = last_run.computed_at
-                        then previous_rows.as_of_date
+                        then previous_rows.computed_as_of_date
                 end
             ),
             {{ as_of }}
@@ -148,7 +148,7 @@ final as (
         ---------- dates
         first_order_date,
         last_order_date,
-        {{ as_of }} as as_of_date,
+        {{ as_of }} as computed_as_of_date,
 
         ---------- timestamps
         revenue_days_processed_at,
