@@ -656,7 +656,9 @@ def explain_slowest(engine: str, step: dict, ctx: dict, top_n: int) -> list:
             steps.append({"name": "work_mem", "sql": f"set local work_mem = '{project_work_mem()}'"})
         # An incremental model's first run creates its final relation directly, which
         # exists by now: move it aside inside the transaction that is rolled back.
-        created = re.search(r"create\s+table\s+(\S+)\s+as", statements[-1], re.I)
+        created = re.search(
+            r"create\s+(?:unlogged\s+)?table\s+(\S+)\s+as", statements[-1], re.I
+        )
         if created and "__dbt_tmp" not in created.group(1):
             steps.append({
                 "name": "move_aside",

@@ -6,7 +6,9 @@ arrive late for old dates, an order moved to another user, a row inside the
 lookback window), run `dbt build` incrementally with a later as-of date, and compare
 every mart with a `--full-refresh` build of the same raw data. Then move the as-of
 date back by months, with no new data, so that many revenue days change sides: the
-incremental run must again equal the full refresh.
+incremental run must again equal the full refresh. Last, empty the incremental
+tables, as a PostgreSQL crash empties unlogged tables: the next run must rebuild
+them whole.
 """
 
 import json
@@ -38,6 +40,7 @@ THIRD_AS_OF = date(2026, 1, 15)  # moved back: days in between leave the windows
 MART_SCHEMA = "ltv_incremental"
 DATABASE = "ltv_pytest_incremental" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
 REVENUE_STATUSES = {"paid", "shipped", "completed"}
+INCREMENTAL_TABLES = ("int_user_revenue_days", "int_user_revenue_totals")
 
 
 class IncrementalPostgres(PostgresWarehouse):
@@ -74,6 +77,12 @@ class IncrementalPostgres(PostgresWarehouse):
             )
         connection.close()
 
+    def truncate(self, table: str) -> None:
+        connection = self.connect(DATABASE)
+        with connection, connection.cursor() as cursor:
+            cursor.execute(f"truncate {MART_SCHEMA}.{table}")
+        connection.close()
+
     def read_table(self, schema: str, name: str):
         connection = self.connect(DATABASE)
         with connection, connection.cursor() as cursor:
@@ -87,6 +96,10 @@ class IncrementalPostgres(PostgresWarehouse):
 class IncrementalDuckDb(DuckDbWarehouse):
     def dbt_env(self) -> dict:
         return {"DBT_DUCKDB_PATH": str(self.path), "DBT_SCHEMA": MART_SCHEMA}
+
+    def truncate(self, table: str) -> None:
+        with duckdb.connect(str(self.path)) as connection:
+            connection.execute(f"delete from {MART_SCHEMA}.{table}")
 
     def append(self, table: str, rows: list) -> None:
         names = [name for name, _ in RAW_TABLES[table]]
@@ -181,6 +194,12 @@ def incremental_and_full(request, profiles_dir, tmp_path_factory):
     incremental = {"second": read_marts(warehouse)}
     build(warehouse, profiles_dir, work_dir, THIRD_AS_OF, "--target", engine)
     incremental["third"] = read_marts(warehouse)
+    # What a PostgreSQL crash leaves of the unlogged incremental tables: nothing.
+    # The next run must rebuild them whole, not publish empty marts.
+    for table in INCREMENTAL_TABLES:
+        warehouse.truncate(table)
+    build(warehouse, profiles_dir, work_dir, THIRD_AS_OF, "--target", engine)
+    incremental["third, after losing the incremental tables"] = read_marts(warehouse)
     full = {}
     for name, as_of in (("third", THIRD_AS_OF), ("second", SECOND_AS_OF)):
         build(
@@ -188,6 +207,7 @@ def incremental_and_full(request, profiles_dir, tmp_path_factory):
             "--target", engine, "--full-refresh",
         )
         full[name] = read_marts(warehouse)
+    full["third, after losing the incremental tables"] = full["third"]
     return incremental, full, delta
 
 
@@ -195,7 +215,9 @@ def read_marts(warehouse) -> dict:
     return {mart: warehouse.read_table(MART_SCHEMA, mart) for mart in MART_KEYS}
 
 
-@pytest.mark.parametrize("run", ["second", "third"])
+@pytest.mark.parametrize(
+    "run", ["second", "third", "third, after losing the incremental tables"]
+)
 @pytest.mark.parametrize("mart", sorted(MART_KEYS))
 def test_incremental_run_equals_full_refresh(incremental_and_full, mart, run):
     incremental, full, _ = incremental_and_full
