@@ -1,9 +1,11 @@
 {#
-    The order logic of int_orders_deduplicated and int_orders_classified, as
-    selects over a CTE of stg_shop__orders rows (or of deduplicated ones). The
-    views apply it to every order; int_user_revenue_days applies the same SQL, in
-    an incremental run, to the versions of the orders it recomputes only, since
-    no engine pushes that filter through the deduplication window.
+    The order logic, as selects over a CTE of stg_shop__orders rows (or of
+    deduplicated ones). int_orders_deduplicated and int_orders_classified apply
+    it to every order and explain each one (order_audit). int_user_revenue_days
+    applies the same rules: in an incremental run to the order versions of the
+    users it recomputes only, since no engine pushes that filter through the
+    deduplication window; and without the join to users, which it joins once
+    itself, at the end.
 #}
 
 {#- The latest version of each order in `order_versions`, with its row count. -#}
@@ -45,12 +47,66 @@
     where version_rank = 1
 {%- endmacro %}
 
+{#- Why the order itself can never count (null when it may), whatever its user. -#}
+{% macro ltv_order_invalid_reason() -%}
+    case
+        when user_id is null then 'missing_user_id'
+        when order_date is null then 'missing_order_date'
+        when order_amount is null then 'missing_amount'
+        when order_amount < 0 then 'negative_amount'
+    end
+{%- endmacro %}
+
+{#- Whether the order's status is one of var ltv_revenue_statuses. -#}
+{% macro ltv_has_revenue_status() -%}
+    {%- set revenue_statuses = var('ltv_revenue_statuses') | map('trim') | map('lower') -%}
+    coalesce(order_status in ({{ ltv_quoted_list(revenue_statuses) }}), false)
+{%- endmacro %}
+
+{#- Each order of `orders` with its FX rate and its amount in the reporting currency. -#}
+{% macro ltv_orders_in_reporting_currency(orders) -%}
+    select
+        orders.*,
+        fx_rates.usd_per_unit,
+        case
+            when orders.currency_code = '{{ var("ltv_reporting_currency") }}'
+                then orders.order_amount
+            else orders.order_amount * fx_rates.usd_per_unit
+        end as amount_usd
+
+    from {{ orders }} as orders
+
+    left join {{ ref('fx_rates') }} as fx_rates
+        on
+            orders.currency_code = upper(trim(fx_rates.currency))
+            and {{ ltv_month_start('orders.order_date') }} = fx_rates.rate_month
+{%- endmacro %}
+
+{#-
+    The orders of `orders` (deduplicated) that earn revenue once the as-of date
+    covers them, as far as the order itself tells: the caller keeps those of
+    users with a signup date (int_orders_classified's last two checks).
+-#}
+{% macro ltv_revenue_orders(orders) -%}
+    select
+        user_id,
+        order_date,
+        cast(amount_usd as {{ ltv_money_type() }}) as amount_usd,
+        ordered_at,
+        updated_at
+
+    from ({{ ltv_orders_in_reporting_currency(orders) }}) as orders_in_usd
+
+    where
+        {{ ltv_order_invalid_reason() }} is null
+        and {{ ltv_has_revenue_status() }}
+{%- endmacro %}
+
 {#-
     Each order of `orders` (deduplicated) with its user's signup date, its amount
     in the reporting currency, and whether, or why not, it earns revenue.
 -#}
 {% macro ltv_classify_orders(orders) -%}
-    {%- set revenue_statuses = var('ltv_revenue_statuses') | map('trim') | map('lower') -%}
     select
         ---------- ids
         order_id,
@@ -93,14 +149,13 @@
             *,
 
             -- Why the order can never count, whatever the as-of date.
-            case
-                when user_id is null then 'missing_user_id'
-                when order_date is null then 'missing_order_date'
-                when order_amount is null then 'missing_amount'
-                when order_amount < 0 then 'negative_amount'
-                when not has_known_user then 'unknown_user'
-                when signup_date is null then 'user_without_signup_date'
-            end as invalid_reason,
+            coalesce(
+                {{ ltv_order_invalid_reason() }},
+                case
+                    when not has_known_user then 'unknown_user'
+                    when signup_date is null then 'user_without_signup_date'
+                end
+            ) as invalid_reason,
 
             -- Why a valid order waits for a later as-of date.
             case
@@ -112,34 +167,19 @@
                     then 'user_signed_up_on_or_after_as_of_date'
             end as unobserved_reason,
 
-            coalesce(
-                order_status in ({{ ltv_quoted_list(revenue_statuses) }}), false
-            ) as has_revenue_status,
-
-            case
-                when currency_code = '{{ var("ltv_reporting_currency") }}'
-                    then order_amount
-                else order_amount * usd_per_unit
-            end as amount_usd
+            {{ ltv_has_revenue_status() }} as has_revenue_status
 
         from (
 
             select
-                orders.*,
+                orders_in_usd.*,
                 users.signup_date,
-                fx_rates.usd_per_unit,
                 users.user_id is not null as has_known_user
 
-            from {{ orders }} as orders
+            from ({{ ltv_orders_in_reporting_currency(orders) }}) as orders_in_usd
 
             left join {{ ref('stg_shop__users') }} as users
-                on orders.user_id = users.user_id
-
-            left join {{ ref('fx_rates') }} as fx_rates
-                on
-                    orders.currency_code = upper(trim(fx_rates.currency))
-                    and {{ ltv_month_start('orders.order_date') }}
-                    = fx_rates.rate_month
+                on orders_in_usd.user_id = users.user_id
 
         ) as joined
 

@@ -4,9 +4,11 @@
     and every user, a user without revenue day holding one row with a null
     order_date. Incremental: a run recomputes only the users touched by order
     versions or signups newer than the table's watermark, whole (delete+insert by
-    user), so refunds and late payments replace what the user had.
+    user), so refunds and late payments replace what the user had. The order
+    rules are int_orders_classified's (macros/ltv_order_logic.sql); the checks on
+    the user (known, with a signup date) are the join to users at the end.
 -#}
--- Read directly only by incremental runs (full ones use int_orders_classified):
+-- Read directly only by incremental runs (full ones use int_orders_deduplicated):
 -- depends_on: {{ ref('stg_shop__orders') }}
 -- depends_on: {{ ref('fx_rates') }}
 {{ ltv_incremental_by_user() }}
@@ -63,7 +65,7 @@ affected_users as (
 ),
 
 -- Every version of every order an affected user has or had, filtered before the
--- deduplication window: the same logic as int_orders_classified, on these only.
+-- deduplication window: the same logic as int_orders_deduplicated, on these only.
 affected_order_versions as (
 
     select order_versions.*
@@ -84,28 +86,27 @@ affected_latest_versions as (
 
 ),
 
-orders as (
+revenue_orders as (
 
-    {{ ltv_classify_orders('affected_latest_versions') }}
+    {{ ltv_revenue_orders('affected_latest_versions') }}
 
 ),
 
 {% else %}
 
-orders as (
+latest_versions as (
 
-    select * from {{ ref('int_orders_classified') }}
+    select * from {{ ref('int_orders_deduplicated') }}
+
+),
+
+revenue_orders as (
+
+    {{ ltv_revenue_orders('latest_versions') }}
 
 ),
 
 {% endif %}
-
-revenue_orders as (
-
-    select * from orders
-    where is_revenue_once_observed
-
-),
 
 revenue_days as (
 
@@ -140,8 +141,11 @@ final as (
 
     from users
 
+    -- Orders of unknown users stay out; a user without a signup date earns none.
     left join revenue_days
-        on users.user_id = revenue_days.user_id
+        on
+            users.user_id = revenue_days.user_id
+            and users.signup_date is not null
 
     {%- if is_incremental() %}
 

@@ -36,7 +36,8 @@ previous_run as (
             max(previous_rows.revenue_days_processed_at),
             cast('1900-01-01' as timestamp)
         ) as processed_at,
-        -- The as-of date of the last run: every row agrees with it.
+        -- The last run's as-of date: every row is valid for it, whichever run
+        -- wrote the row (a run rewrites every user whose totals it changes).
         coalesce(
             max(
                 case
