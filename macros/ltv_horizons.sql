@@ -10,3 +10,15 @@
         {'name': 'lifetime', 'months': none},
     ]) }}
 {%- endmacro %}
+
+{#- The horizons as rows (horizon, horizon_months): the body of a CTE. -#}
+{% macro ltv_horizon_rows() -%}
+    {%- for horizon in ltv_horizons() %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select
+        '{{ horizon.name }}' as horizon,
+        cast({{ horizon.months or 'null' }} as integer) as horizon_months
+    {%- endfor %}
+{%- endmacro %}

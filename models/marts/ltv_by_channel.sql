@@ -12,15 +12,30 @@ channel_cac as (
 
 ),
 
+channels as (
+
+    select distinct acquisition_channel
+    from {{ ref('int_users_revenue_by_horizon') }}
+
+),
+
+horizons as (
+
+    {{ ltv_horizon_rows() }}
+
+),
+
 -- Every channel of user_ltv gets all four horizons, eligible users or not.
 channel_horizons as (
 
-    select distinct
-        user_horizons.acquisition_channel,
-        user_horizons.horizon,
-        {{ ltv_horizon_months('user_horizons.horizon') }} as horizon_months
+    select
+        channels.acquisition_channel,
+        horizons.horizon,
+        horizons.horizon_months
 
-    from user_horizons
+    from channels
+
+    cross join horizons
 
 ),
 

@@ -11,12 +11,7 @@ user_horizons as (
 
 horizons as (
 
-    {%- for horizon in ltv_horizons() %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
-    select '{{ horizon.name }}' as horizon
-    {%- endfor %}
+    {{ ltv_horizon_rows() }}
 
 ),
 
@@ -83,14 +78,15 @@ aggregated as (
 
 ),
 
+-- From the buckets, not another pass over every user: sums of exact decimals.
 horizon_totals as (
 
     select
         horizon,
-        count(*) as users,
+        sum(users) as users,
         sum(revenue) as revenue
 
-    from user_horizons
+    from aggregated
     group by horizon
 
 ),

@@ -9,14 +9,7 @@ user_horizons as (
 
 horizons as (
 
-    {%- for horizon in ltv_horizons() %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
-    select
-        '{{ horizon.name }}' as horizon,
-        cast({{ horizon.months or 'null' }} as integer) as horizon_months
-    {%- endfor %}
+    {{ ltv_horizon_rows() }}
 
 ),
 
