@@ -13,9 +13,9 @@ Every step is timed (perf_counter); the last line of stdout is a JSON list of
 """
 
 import json
-import os
 import sys
 import time
+from pathlib import Path
 
 
 def connect(job: dict):
@@ -25,13 +25,10 @@ def connect(job: dict):
         return duckdb.connect(job["duckdb_path"])
     import psycopg2
 
-    connection = psycopg2.connect(
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=os.environ.get("PGPORT", "5432"),
-        user=os.environ.get("PGUSER", "postgres"),
-        password=os.environ.get("PGPASSWORD", ""),
-        dbname=job["dbname"],
-    )
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from ensure_postgres import connection_settings
+
+    connection = psycopg2.connect(dbname=job["dbname"], **connection_settings())
     connection.autocommit = True
     return connection
 

@@ -45,27 +45,18 @@ import psycopg2
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+import demo_data  # noqa: E402  (lives in scripts/, not a package)
+from ensure_postgres import connection_settings  # noqa: E402
+
 DBT = PROJECT_DIR / ".venv" / "bin" / "dbt"
 PYTHON = sys.executable
 RAW_SCHEMA = "bench_raw"
 DBT_SCHEMA = "bench_ltv"
 PG_DATABASE = "ltv_bench"
 ENGINES = ("duckdb", "postgres")
-RAW_COLUMNS = {  # as tests/python/conftest.py declares the raw tables
-    "users": [
-        ("user_id", "bigint"),
-        ("created_at", "timestamp"),
-        ("acquisition_channel", "varchar"),
-    ],
-    "orders": [
-        ("order_id", "bigint"),
-        ("user_id", "bigint"),
-        ("created_at", "timestamp"),
-        ("updated_at", "timestamp"),
-        ("status", "varchar"),
-        ("total_amount", "numeric(18,2)"),
-        ("currency", "varchar"),
-    ],
+RAW_COLUMNS = {  # the raw tables typed as the tests create them
+    table: list(types.items()) for table, types in demo_data.RAW_COLUMN_TYPES.items()
 }
 LTV_COLUMNS = [
     "revenue_3m", "revenue_6m", "revenue_12m", "revenue_lifetime",
@@ -81,17 +72,8 @@ def log(message: str) -> None:
     print(f"[{stamp}] {message}", flush=True)
 
 
-def pg_settings() -> dict:
-    return {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": os.environ.get("PGPORT", "5432"),
-        "user": os.environ.get("PGUSER", "postgres"),
-        "password": os.environ.get("PGPASSWORD", ""),
-    }
-
-
 def pg_connect(dbname: str):
-    connection = psycopg2.connect(dbname=dbname, **pg_settings())
+    connection = psycopg2.connect(dbname=dbname, **connection_settings())
     connection.autocommit = True
     return connection
 
@@ -1187,7 +1169,7 @@ def main(argv=None) -> None:
         DBT_SCHEMA=DBT_SCHEMA,
         PGDATABASE=PG_DATABASE,
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        **{f"PG{k.upper()}": v for k, v in pg_settings().items() if k != "password"},
+        **{f"PG{k.upper()}": v for k, v in connection_settings().items() if k != "password"},
     )
     ctx = {
         "work_dir": work_dir,

@@ -64,6 +64,24 @@ ORDER_COLUMNS = [
     "currency",
 ]
 FX_COLUMNS = ["currency", "rate_month", "usd_per_unit"]
+# The raw tables typed as a shop's database holds them: how the tests and the
+# benchmark create them before loading generated rows.
+RAW_COLUMN_TYPES = {
+    "users": {
+        "user_id": "bigint",
+        "created_at": "timestamp",
+        "acquisition_channel": "varchar",
+    },
+    "orders": {
+        "order_id": "bigint",
+        "user_id": "bigint",
+        "created_at": "timestamp",
+        "updated_at": "timestamp",
+        "status": "varchar",
+        "total_amount": "numeric(18,2)",
+        "currency": "varchar",
+    },
+}
 
 FIRST_SIGNUP_DATE = datetime.date(2021, 1, 1)
 LAST_SIGNUP_DATE = datetime.date(2026, 12, 15)
@@ -514,6 +532,15 @@ def write_csv(rows: list[dict], columns: list[str], path) -> None:
         writer.writerow(columns)
         for row in rows:
             writer.writerow([_csv_field(row[column]) for column in columns])
+
+
+def as_text(value):
+    """A raw value as the text a warehouse casts back to its type; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
 
 
 def _csv_field(value) -> str:

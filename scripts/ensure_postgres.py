@@ -48,6 +48,17 @@ def configured_settings() -> dict:
     }
 
 
+def connection_settings() -> dict:
+    """psycopg2.connect's keywords for the configured server (any database)."""
+    settings = configured_settings()
+    return {
+        "host": settings["PGHOST"],
+        "port": settings["PGPORT"],
+        "user": settings["PGUSER"],
+        "password": settings["PGPASSWORD"],
+    }
+
+
 def server_answers(settings: dict) -> bool:
     """Whether a server accepts a connection to database `postgres` with settings."""
     try:

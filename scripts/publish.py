@@ -45,6 +45,8 @@ import psycopg2
 import yaml
 from psycopg2 import errors, sql
 
+from ensure_postgres import connection_settings  # beside this script
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SELECTION_FLAGS = {
     "-s", "--select", "-m", "--models", "--exclude", "--selector", "--inline",
@@ -91,15 +93,11 @@ def project_vars() -> dict:
 
 
 def connect():
-    connection = psycopg2.connect(
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=os.environ.get("PGPORT", "5432"),
-        user=os.environ.get("PGUSER", "postgres"),
-        password=os.environ.get("PGPASSWORD", ""),
+    return psycopg2.connect(
         dbname=os.environ.get("PGDATABASE", "postgres"),
         application_name="ltv_publish",
+        **connection_settings(),
     )
-    return connection
 
 
 def dbt_executable() -> str:

@@ -120,12 +120,10 @@ def connect(target: str):
         return duckdb.connect(path, read_only=True)
     import psycopg2
 
+    from ensure_postgres import connection_settings  # beside this script
+
     return psycopg2.connect(
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=os.environ.get("PGPORT", "5432"),
-        user=os.environ.get("PGUSER", "postgres"),
-        password=os.environ.get("PGPASSWORD", ""),
-        dbname=os.environ.get("PGDATABASE", "postgres"),
+        dbname=os.environ.get("PGDATABASE", "postgres"), **connection_settings()
     )
 
 

@@ -25,13 +25,15 @@ import duckdb
 import pandas as pd
 import psycopg2
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from dbt_invoke import dbt_failures, run_dbt  # noqa: F401  (re-exported)
 from reference import compute_marts
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import demo_data  # noqa: E402  (lives in scripts/, not a package)
+from demo_data import as_text  # noqa: E402
+from ensure_postgres import connection_settings  # noqa: E402
 
 ENGINES = ["duckdb", "postgres"]
 N_USERS = 6000
@@ -55,21 +57,8 @@ MARTS = (
 # per date (see with_users_without_signup).
 ORDERS_OF_USERS_WITHOUT_SIGNUP = (date(2025, 6, 1), date(2025, 6, 2), AS_OF_DATE)
 
-RAW_TABLES = {
-    "users": [
-        ("user_id", "bigint"),
-        ("created_at", "timestamp"),
-        ("acquisition_channel", "varchar"),
-    ],
-    "orders": [
-        ("order_id", "bigint"),
-        ("user_id", "bigint"),
-        ("created_at", "timestamp"),
-        ("updated_at", "timestamp"),
-        ("status", "varchar"),
-        ("total_amount", "numeric(18,2)"),
-        ("currency", "varchar"),
-    ],
+RAW_TABLES = {  # table -> [(column, type)], in load order
+    table: list(types.items()) for table, types in demo_data.RAW_COLUMN_TYPES.items()
 }
 
 
@@ -172,15 +161,6 @@ def reference_marts(dataset) -> dict:
 # ------------------------------------------------------------------------ warehouses
 
 
-def as_text(value):
-    """A raw value as the text a warehouse casts back to its type; None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return str(value)
-
-
 def text_rows(rows: list, columns: list) -> list:
     return [[as_text(row[column]) for column in columns] for row in rows]
 
@@ -191,11 +171,12 @@ def create_table_sql(table: str) -> str:
 
 
 class DuckDbWarehouse:
-    def __init__(self, work_dir: Path):
+    def __init__(self, work_dir: Path, schema: str = MART_SCHEMA):
         self.path = work_dir / "pytest.duckdb"
+        self.schema = schema
 
     def dbt_env(self) -> dict:
-        return {"DBT_DUCKDB_PATH": str(self.path), "DBT_SCHEMA": MART_SCHEMA}
+        return {"DBT_DUCKDB_PATH": str(self.path), "DBT_SCHEMA": self.schema}
 
     def load_raw(self, dataset: Dataset) -> None:
         with duckdb.connect(str(self.path)) as connection:
@@ -219,16 +200,16 @@ class DuckDbWarehouse:
 
 
 class PostgresWarehouse:
-    def __init__(self):
-        self.server = {
-            "host": os.environ.get("PGHOST", "127.0.0.1"),
-            "port": os.environ.get("PGPORT", "5432"),
-            "user": os.environ.get("PGUSER", "postgres"),
-            "password": os.environ.get("PGPASSWORD", ""),
-        }
+    """A database of its own on the server (the suites use one each), dropped and
+    created again by load_raw or recreate_database."""
+
+    def __init__(self, database: str = POSTGRES_DATABASE, schema: str = MART_SCHEMA):
+        self.database = database
+        self.schema = schema
+        self.server = connection_settings()
 
     def dbt_env(self) -> dict:
-        return {"PGDATABASE": POSTGRES_DATABASE, "DBT_SCHEMA": MART_SCHEMA}
+        return {"PGDATABASE": self.database, "DBT_SCHEMA": self.schema}
 
     def connect(self, database: str):
         return psycopg2.connect(dbname=database, **self.server)
@@ -237,13 +218,13 @@ class PostgresWarehouse:
         connection = self.connect("postgres")
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {POSTGRES_DATABASE} with (force)")
-            cursor.execute(f"create database {POSTGRES_DATABASE}")
+            cursor.execute(f"drop database if exists {self.database} with (force)")
+            cursor.execute(f"create database {self.database}")
         connection.close()
 
     def load_raw(self, dataset: Dataset) -> None:
         self.recreate_database()
-        connection = self.connect(POSTGRES_DATABASE)
+        connection = self.connect(self.database)
         with connection, connection.cursor() as cursor:
             cursor.execute(f"create schema {RAW_SCHEMA}")
             for table, columns in RAW_TABLES.items():
@@ -256,13 +237,16 @@ class PostgresWarehouse:
                 )
         connection.close()
 
-    def read_table(self, schema: str, name: str) -> Table:
-        connection = self.connect(POSTGRES_DATABASE)
+    def query(self, sql: str) -> Table:
+        connection = self.connect(self.database)
         with connection, connection.cursor() as cursor:
-            cursor.execute(f"select * from {schema}.{name}")
+            cursor.execute(sql)
             table = rows_as_table(cursor.description, cursor.fetchall())
         connection.close()
         return table
+
+    def read_table(self, schema: str, name: str) -> Table:
+        return self.query(f"select * from {schema}.{name}")
 
 
 def csv_stream(rows: list) -> io.StringIO:
@@ -285,24 +269,6 @@ def make_warehouse(engine: str, work_dir: Path):
 
 
 # ------------------------------------------------------------------------------- dbt
-
-
-def run_dbt(args: list) -> dbtRunnerResult:
-    """Invoke dbt in-process and fail the test unless the command succeeded."""
-    result = dbtRunner().invoke(args)
-    assert result.success, f"dbt {' '.join(args)} failed:\n{dbt_failures(result)}"
-    return result
-
-
-def dbt_failures(result: dbtRunnerResult) -> str:
-    """The exception, or the nodes that errored or failed, one per line."""
-    if result.exception is not None:
-        return str(result.exception)
-    return "\n".join(
-        f"  {node_result.node.name}: {node_result.status}: {node_result.message}"
-        for node_result in result.result or []
-        if node_result.status in ("error", "fail")
-    )
 
 
 @pytest.fixture(scope="session")

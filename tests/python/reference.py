@@ -426,33 +426,44 @@ def recommended_max_cac(
     return None if ltv_mean is None else ltv_mean / Decimal(ltv_to_cac_target)
 
 
+def horizon_statistics(rows: list[dict], horizon: str) -> dict:
+    """The statistics of one group's users eligible for the horizon, shared by the
+    summary and the channels (as macros/ltv_horizon_statistics.sql is)."""
+    eligible = eligible_rows(rows, horizon)
+    revenues = [row[f"revenue_{horizon}"] for row in eligible]
+    total_revenue = sum(revenues, ZERO)
+    active_users = sum(1 for row in eligible if row[f"orders_{horizon}"] > 0)
+    return {
+        "eligible_users": len(eligible),
+        "active_users": active_users,
+        "active_share": divide(active_users, len(eligible)),
+        "total_revenue": total_revenue,
+        "total_orders": sum(row[f"orders_{horizon}"] for row in eligible),
+        "ltv_mean": divide(total_revenue, len(eligible)),
+        "ltv_median": percentile_cont(revenues, 0.5),
+        "ltv_p95": percentile_cont(revenues, 0.95),
+    }
+
+
 def build_summary(
     user_ltv: list[dict], as_of_date: date, ltv_to_cac_target: int
 ) -> list[dict]:
     rows = []
     for horizon, months in HORIZONS:
-        eligible = eligible_rows(user_ltv, horizon)
-        revenues = [row[f"revenue_{horizon}"] for row in eligible]
-        total_revenue = sum(revenues, ZERO)
-        total_orders = sum(row[f"orders_{horizon}"] for row in eligible)
-        active_users = sum(1 for row in eligible if row[f"orders_{horizon}"] > 0)
-        ltv_mean = divide(total_revenue, len(eligible))
+        stats = horizon_statistics(user_ltv, horizon)
         rows.append(
             {
                 "horizon": horizon,
                 "horizon_months": months,
                 "as_of_date": as_of_date,
-                "eligible_users": len(eligible),
-                "active_users": active_users,
-                "active_share": divide(active_users, len(eligible)),
-                "total_revenue": total_revenue,
-                "total_orders": total_orders,
-                "ltv_mean": ltv_mean,
-                "ltv_median": percentile_cont(revenues, 0.5),
-                "ltv_p95": percentile_cont(revenues, 0.95),
-                "aov": divide(total_revenue, total_orders),
-                "orders_per_user": divide(total_orders, len(eligible)),
-                "recommended_max_cac": recommended_max_cac(ltv_mean, ltv_to_cac_target),
+                **stats,
+                "aov": divide(stats["total_revenue"], stats["total_orders"]),
+                "orders_per_user": divide(
+                    stats["total_orders"], stats["eligible_users"]
+                ),
+                "recommended_max_cac": recommended_max_cac(
+                    stats["ltv_mean"], ltv_to_cac_target
+                ),
             }
         )
     return rows
@@ -618,23 +629,21 @@ def build_by_channel(
     for channel, members in sorted(members_of.items()):
         cac = cac_of.get(channel)
         for horizon, months in HORIZONS:
-            eligible = eligible_rows(members, horizon)
-            revenues = [row[f"revenue_{horizon}"] for row in eligible]
-            total_revenue = sum(revenues, ZERO)
-            active_users = sum(1 for row in eligible if row[f"orders_{horizon}"] > 0)
-            ltv_mean = divide(total_revenue, len(eligible))
+            stats = horizon_statistics(members, horizon)
+            ltv_mean = stats["ltv_mean"]
             rows.append(
                 {
                     "acquisition_channel": channel,
                     "horizon": horizon,
                     "horizon_months": months,
                     "as_of_date": as_of_date,
-                    "eligible_users": len(eligible),
-                    "active_users": active_users,
-                    "active_share": divide(active_users, len(eligible)),
-                    "total_revenue": total_revenue,
-                    "ltv_mean": ltv_mean,
-                    "ltv_median": percentile_cont(revenues, 0.5),
+                    **{
+                        name: stats[name]
+                        for name in (
+                            "eligible_users", "active_users", "active_share",
+                            "total_revenue", "ltv_mean", "ltv_median",
+                        )
+                    },
                     "cac": cac,
                     "ltv_to_cac": None if ltv_mean is None else divide(ltv_mean, cac),
                     "recommended_max_cac": recommended_max_cac(

@@ -16,7 +16,6 @@ from conftest import (
     PROJECT_DIR,
     DuckDbWarehouse,
     PostgresWarehouse,
-    Table,
     run_dbt,
 )
 from test_marts_match_reference import MART_KEYS, column_differences
@@ -24,33 +23,6 @@ from test_marts_match_reference import MART_KEYS, column_differences
 DEMO_VARS = json.dumps({"ltv_as_of_date": "2026-07-01"})
 MART_SCHEMA = "ltv_engines"
 DEMO_DATABASE = "ltv_pytest_engines" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
-
-
-class DemoPostgres(PostgresWarehouse):
-    """conftest's PostgreSQL warehouse, in a database of this suite's own."""
-
-    def dbt_env(self) -> dict:
-        return {"PGDATABASE": DEMO_DATABASE, "DBT_SCHEMA": MART_SCHEMA}
-
-    def recreate(self) -> None:
-        connection = self.connect("postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {DEMO_DATABASE} with (force)")
-            cursor.execute(f"create database {DEMO_DATABASE}")
-        connection.close()
-
-    def query(self, sql: str) -> Table:
-        connection = self.connect(DEMO_DATABASE)
-        with connection, connection.cursor() as cursor:
-            cursor.execute(sql)
-            columns = [column[0] for column in cursor.description]
-            rows = [dict(zip(columns, record)) for record in cursor.fetchall()]
-        connection.close()
-        return Table(columns, rows)
-
-    def read_table(self, schema: str, name: str) -> Table:
-        return self.query(f"select * from {schema}.{name}")
 
 
 def build_demo(engine: str, env_vars: dict, profiles_dir, work_dir) -> None:
@@ -78,8 +50,8 @@ def demo_builds(profiles_dir, tmp_path_factory):
         profiles_dir,
         duck.path.parent,
     )
-    postgres = DemoPostgres()
-    postgres.recreate()
+    postgres = PostgresWarehouse(DEMO_DATABASE, MART_SCHEMA)
+    postgres.recreate_database()
     build_demo(
         "postgres", postgres.dbt_env(), profiles_dir,
         tmp_path_factory.mktemp("engines_postgres"),

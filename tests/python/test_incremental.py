@@ -26,8 +26,6 @@ from conftest import (
     Dataset,
     DuckDbWarehouse,
     PostgresWarehouse,
-    Table,
-    create_table_sql,
     csv_stream,
     run_dbt,
     text_rows,
@@ -44,32 +42,13 @@ INCREMENTAL_TABLES = ("int_user_revenue_days", "int_user_revenue_totals")
 
 
 class IncrementalPostgres(PostgresWarehouse):
-    def dbt_env(self) -> dict:
-        return {"PGDATABASE": DATABASE, "DBT_SCHEMA": MART_SCHEMA}
+    def __init__(self):
+        super().__init__(DATABASE, MART_SCHEMA)
 
-    def recreate_database(self) -> None:
-        connection = self.connect("postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {DATABASE} with (force)")
-            cursor.execute(f"create database {DATABASE}")
-        connection.close()
-
-    def load_raw(self, dataset) -> None:
-        self.recreate_database()
-        connection = self.connect(DATABASE)
-        with connection, connection.cursor() as cursor:
-            cursor.execute(f"create schema {RAW_SCHEMA}")
-        connection.close()
-        self.append("users", dataset.users, create=True)
-        self.append("orders", dataset.orders, create=True)
-
-    def append(self, table: str, rows: list, create: bool = False) -> None:
+    def append(self, table: str, rows: list) -> None:
         names = [name for name, _ in RAW_TABLES[table]]
-        connection = self.connect(DATABASE)
+        connection = self.connect(self.database)
         with connection, connection.cursor() as cursor:
-            if create:
-                cursor.execute(create_table_sql(table))
             cursor.copy_expert(
                 f"copy {RAW_SCHEMA}.{table} ({', '.join(names)}) "
                 "from stdin with (format csv, null '\\N')",
@@ -78,28 +57,19 @@ class IncrementalPostgres(PostgresWarehouse):
         connection.close()
 
     def truncate(self, table: str) -> None:
-        connection = self.connect(DATABASE)
+        connection = self.connect(self.database)
         with connection, connection.cursor() as cursor:
-            cursor.execute(f"truncate {MART_SCHEMA}.{table}")
+            cursor.execute(f"truncate {self.schema}.{table}")
         connection.close()
-
-    def read_table(self, schema: str, name: str):
-        connection = self.connect(DATABASE)
-        with connection, connection.cursor() as cursor:
-            cursor.execute(f"select * from {schema}.{name}")
-            columns = [column[0] for column in cursor.description]
-            rows = [dict(zip(columns, record)) for record in cursor.fetchall()]
-        connection.close()
-        return Table(columns, rows)
 
 
 class IncrementalDuckDb(DuckDbWarehouse):
-    def dbt_env(self) -> dict:
-        return {"DBT_DUCKDB_PATH": str(self.path), "DBT_SCHEMA": MART_SCHEMA}
+    def __init__(self, work_dir):
+        super().__init__(work_dir, MART_SCHEMA)
 
     def truncate(self, table: str) -> None:
         with duckdb.connect(str(self.path)) as connection:
-            connection.execute(f"delete from {MART_SCHEMA}.{table}")
+            connection.execute(f"delete from {self.schema}.{table}")
 
     def append(self, table: str, rows: list) -> None:
         names = [name for name, _ in RAW_TABLES[table]]

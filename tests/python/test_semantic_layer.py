@@ -90,24 +90,14 @@ class DuckDbMarts:
 class PostgresMarts(PostgresWarehouse):
     """The marts in a PostgreSQL database of our own (not conftest's `ltv_pytest`)."""
 
-    def dbt_env(self) -> dict:
-        return {"PGDATABASE": POSTGRES_DATABASE, "DBT_SCHEMA": MART_SCHEMA}
+    def __init__(self):
+        super().__init__(POSTGRES_DATABASE, MART_SCHEMA)
 
     def prepare(self) -> None:
-        connection = self.connect("postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {POSTGRES_DATABASE} with (force)")
-            cursor.execute(f"create database {POSTGRES_DATABASE}")
-        connection.close()
+        self.recreate_database()
 
     def read_table(self, name: str) -> Table:
-        connection = self.connect(POSTGRES_DATABASE)
-        with connection, connection.cursor() as cursor:
-            cursor.execute(f"select * from {MART_SCHEMA}.{name}")
-            table = rows_as_table(cursor.description, cursor.fetchall())
-        connection.close()
-        return table
+        return super().read_table(MART_SCHEMA, name)
 
 
 # ------------------------------------------------------------------- project and CLI

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,6 +31,8 @@ from psycopg2 import sql
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import demo_data  # noqa: E402  (lives in scripts/, not a package)
+from demo_data import as_text  # noqa: E402
+from ensure_postgres import connection_settings  # noqa: E402
 
 PYTHON = sys.executable
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -42,22 +44,7 @@ AS_OF = date(2026, 3, 31)
 OTHER_AS_OF = date(2026, 2, 28)
 
 # The raw layout of the real shop: typed columns. Other layouts change some types.
-TYPED_COLUMNS = {
-    "users": {
-        "user_id": "bigint",
-        "created_at": "timestamp",
-        "acquisition_channel": "varchar",
-    },
-    "orders": {
-        "order_id": "bigint",
-        "user_id": "bigint",
-        "created_at": "timestamp",
-        "updated_at": "timestamp",
-        "status": "varchar",
-        "total_amount": "numeric(18,2)",
-        "currency": "varchar",
-    },
-}
+TYPED_COLUMNS = demo_data.RAW_COLUMN_TYPES
 
 
 class Dataset(NamedTuple):
@@ -83,14 +70,6 @@ def layout(**changes) -> dict:
     return columns
 
 
-def as_text(value):
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return str(value)
-
-
 def csv_stream(rows: list, columns: list) -> io.StringIO:
     """CSV for PostgreSQL's COPY: null as an unquoted \\N, so '' stays text."""
     stream = io.StringIO()
@@ -113,17 +92,17 @@ def profiles_dir(work_dir: Path) -> Path:
 # ---------------------------------------------------------------------- PostgreSQL
 
 
-def pg_settings() -> dict:
-    return {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": os.environ.get("PGPORT", "5432"),
-        "user": os.environ.get("PGUSER", "postgres"),
-        "password": os.environ.get("PGPASSWORD", ""),
-    }
+def analyst_session(database: "PostgresDatabase"):
+    """A session whose privileges are exactly the analyst role's."""
+    connection = database.connect()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("set role {}").format(sql.Identifier(ANALYST_ROLE)))
+    connection.commit()
+    return connection
 
 
 def pg_connect(database: str, autocommit: bool = False, **options):
-    connection = psycopg2.connect(dbname=database, **pg_settings(), **options)
+    connection = psycopg2.connect(dbname=database, **connection_settings(), **options)
     connection.autocommit = autocommit
     return connection
 

@@ -24,6 +24,7 @@ from reliability_support import (
     PROJECT_DIR,
     RAW_SCHEMA,
     PostgresDatabase,
+    analyst_session,
     failed,
     generated_dataset,
     mart_as_of_dates,
@@ -54,15 +55,6 @@ def published(tmp_path_factory):
         database.close()
 
 
-def as_analyst(database: PostgresDatabase):
-    """A session whose privileges are exactly the analyst role's."""
-    connection = database.connect()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("set role {}").format(sql.Identifier(ANALYST_ROLE)))
-    connection.commit()
-    return connection
-
-
 def attempt(connection, statement) -> Exception | None:
     """Run one statement as its own transaction; the error it raised, if any."""
     try:
@@ -89,7 +81,7 @@ def test_the_marts_are_the_eight_of_the_contract(published):
 
 
 def test_analyst_reads_every_mart(published):
-    connection = as_analyst(published.database)
+    connection = analyst_session(published.database)
     try:
         for mart in published.marts:
             with connection.cursor() as cursor:
@@ -117,7 +109,7 @@ def test_analyst_reads_nothing_but_the_marts(published):
     }
     assert {(RAW_SCHEMA, "users"), (RAW_SCHEMA, "orders")} <= others
 
-    connection = as_analyst(published.database)
+    connection = analyst_session(published.database)
     try:
         for schema, name in sorted(others):
             error = attempt(
@@ -199,7 +191,7 @@ def test_analyst_writes_nowhere(published):
             relation(RAW_SCHEMA, "orders"), relation(RAW_SCHEMA, "orders")
         ),
     ]
-    connection = as_analyst(database)
+    connection = analyst_session(database)
     try:
         for statement in statements:
             error = attempt(connection, statement)

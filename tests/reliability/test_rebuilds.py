@@ -39,6 +39,7 @@ from reliability_support import (
     MART_SCHEMA,
     OTHER_AS_OF,
     PostgresDatabase,
+    analyst_session,
     generated_dataset,
     kill_process_group,
     mart_as_of_dates,
@@ -155,14 +156,6 @@ def run_until(process, pattern: re.Pattern) -> list:
     raise AssertionError(
         "publish ended before the kill point:\n" + "\n".join(lines[-40:])
     )
-
-
-def analyst_session(database: PostgresDatabase):
-    connection = database.connect()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("set role {}").format(sql.Identifier(ANALYST_ROLE)))
-    connection.commit()
-    return connection
 
 
 def wait_for_publisher_to_wait(database: PostgresDatabase) -> None:

@@ -11,13 +11,16 @@ Needs the Spark stack: `make test-spark` (.venv-spark, requirements-spark.txt).
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT_DIR / "tests" / "python"))
+from dbt_invoke import run_dbt  # noqa: E402  (shared with tests/python)
+
 DEMO_VARS = {"ltv_as_of_date": "2026-07-01"}  # the Makefile's DEMO_AS_OF
 SCHEMA = "ltv_spark_pytest"
 MARTS = (
@@ -46,24 +49,6 @@ class Build(NamedTuple):
     marts: dict  # mart name -> Mart
     manifest: dict
     run_results: dict
-
-
-def run_dbt(args: list) -> dbtRunnerResult:
-    """Invoke dbt in-process and fail the test unless the command succeeded."""
-    result = dbtRunner().invoke(args)
-    assert result.success, f"dbt {' '.join(args)} failed:\n{dbt_failures(result)}"
-    return result
-
-
-def dbt_failures(result: dbtRunnerResult) -> str:
-    """The exception, or the nodes that errored or failed, one per line."""
-    if result.exception is not None:
-        return str(result.exception)
-    return "\n".join(
-        f"  {node_result.node.name}: {node_result.status}: {node_result.message}"
-        for node_result in result.result or []
-        if node_result.status in ("error", "fail")
-    )
 
 
 def build_demo(target: str, work_dir: Path, profiles_dir: Path, env: dict) -> tuple:
