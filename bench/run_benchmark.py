@@ -574,11 +574,15 @@ def expert_sql(engine: str, ctx: dict) -> str:
     )
 
 
-def expert_session_settings(engine: str) -> list:
-    """The work_mem the models get (their pre-hook): (b) runs with and without it."""
-    if engine != "postgres" or not project_work_mem():
+def expert_session_settings(engine: str, local: bool = False) -> list:
+    """The settings the models get (their pre-hook): (b) runs with and without them."""
+    if engine != "postgres":
         return []
-    return [{"name": "work_mem", "sql": f"set work_mem = '{project_work_mem()}'"}]
+    scope = "local " if local else ""
+    return [
+        {"name": name, "sql": f"set {scope}{name} = '{value}'"}
+        for name, value in project_session_settings().items()
+    ]
 
 
 def validation_steps() -> list:
@@ -609,12 +613,22 @@ def checks_match(engine_row: list, pandas_checks: dict | None) -> bool | None:
     return all(Decimal(str(a)) == Decimal(str(b)) for a, b in zip(engine_row, expected))
 
 
-def project_work_mem() -> str | None:
-    """var ltv_postgres_work_mem of dbt_project.yml: the models' pre-hook sets it."""
+def project_session_settings() -> dict:
+    """The PostgreSQL settings of the models' pre-hook, from dbt_project.yml's vars
+    (macros/ltv_postgres_tuning.sql): work_mem and jit, where set."""
     import yaml
 
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
-    return project.get("vars", {}).get("ltv_postgres_work_mem")
+    project_vars = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    settings = {}
+    if project_vars.get("ltv_postgres_work_mem"):
+        settings["work_mem"] = str(project_vars["ltv_postgres_work_mem"])
+    if project_vars.get("ltv_postgres_jit") is not None:
+        settings["jit"] = "on" if project_vars["ltv_postgres_jit"] else "off"
+    return settings
+
+
+def models_setting_label() -> str:
+    return ", ".join(f"{k} {v}" for k, v in project_session_settings().items())
 
 
 def explain_slowest(engine: str, step: dict, ctx: dict, top_n: int) -> list:
@@ -634,8 +648,7 @@ def explain_slowest(engine: str, step: dict, ctx: dict, top_n: int) -> list:
         statements = [x for x in re.split(r";\s*\n", run_sql) if x.strip()]
         prefix = "explain (analyze, buffers) " if engine == "postgres" else "explain analyze "
         steps = [{"name": "begin", "sql": "begin"}]
-        if engine == "postgres" and project_work_mem():  # as the model's pre-hook
-            steps.append({"name": "work_mem", "sql": f"set local work_mem = '{project_work_mem()}'"})
+        steps += expert_session_settings(engine, local=True)  # as the model's pre-hook
         # An incremental model's first run creates its final relation directly, which
         # exists by now: move it aside inside the transaction that is rolled back.
         created = re.search(
@@ -694,7 +707,7 @@ def explain_expert(engine: str, ctx: dict, setting: str | None) -> dict:
         [
             {"name": "begin", "sql": "begin"},
             {"name": "drop", "sql": f"drop table {DBT_SCHEMA}.bench_expert"},
-            *(expert_session_settings(engine) if setting and "work_mem" in setting else []),
+            *(expert_session_settings(engine) if setting and setting != "server default" else []),
             {"name": "explain", "fetch": True, "sql": prefix + sql},
             {"name": "rollback", "sql": "rollback"},
         ],
@@ -839,15 +852,15 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     log(f"{engine}: (b) expert SQL")
     drop = {"name": "drop", "sql": f"drop table if exists {DBT_SCHEMA}.bench_expert"}
     steps = [drop, {"name": "create", "sql": expert_sql(engine, ctx)}]
-    if expert_session_settings(engine):  # again with the models' work_mem: the best counts
+    if expert_session_settings(engine):  # again with the models' settings: the best counts
         steps += [drop, *expert_session_settings(engine),
-                  {"name": "create_with_work_mem", "sql": expert_sql(engine, ctx)}]
+                  {"name": "create_with_model_settings", "sql": expert_sql(engine, ctx)}]
     res["b_expert_sql"] = sql_job("b_expert_sql", engine, steps, ctx)
     b = res["b_expert_sql"]
     if b["status"] == "ok":
         times = {"server default": b["steps"]["create"]["seconds"]}
-        if "create_with_work_mem" in b["steps"]:
-            times[f"work_mem {project_work_mem()}"] = b["steps"]["create_with_work_mem"]["seconds"]
+        if "create_with_model_settings" in b["steps"]:
+            times[models_setting_label()] = b["steps"]["create_with_model_settings"]["seconds"]
         b["statement_s_by_setting"] = {k: round(v, 2) for k, v in times.items()}
         b["setting"] = min(times, key=times.get)
         b["statement_s"] = round(times[b["setting"]], 2)

@@ -4,12 +4,12 @@
     and every user, a user without revenue day holding one row with a null
     order_date. Incremental: a run recomputes only the users touched by order
     versions or signups newer than the table's watermark, whole (delete+insert by
-    user), so refunds and late payments replace what the user had. The order
-    rules are int_orders_classified's (macros/ltv_order_logic.sql); the checks on
-    the user (known, with a signup date) are the join to users at the end.
+    user), so refunds and late payments replace what the user had. The
+    deduplication and the order rules are int_orders_deduplicated's and
+    int_orders_classified's (macros/ltv_order_logic.sql), without the source row
+    count the audit needs; the checks on the user (known, with a signup date) are
+    the join to users at the end.
 -#}
--- Read directly only by incremental runs (full ones use int_orders_deduplicated):
--- depends_on: {{ ref('stg_shop__orders') }}
 -- depends_on: {{ ref('fx_rates') }}
 {{ ltv_incremental_by_user() }}
 
@@ -82,7 +82,9 @@ affected_order_versions as (
 
 affected_latest_versions as (
 
-    {{ ltv_latest_order_versions('affected_order_versions') }}
+    {{ ltv_latest_order_versions(
+        'affected_order_versions', with_source_row_count=false
+    ) }}
 
 ),
 
@@ -94,9 +96,15 @@ revenue_orders as (
 
 {% else %}
 
+order_versions as (
+
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
 latest_versions as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
+    {{ ltv_latest_order_versions('order_versions', with_source_row_count=false) }}
 
 ),
 

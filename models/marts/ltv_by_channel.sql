@@ -1,8 +1,15 @@
 with
 
-user_horizons as (
+per_channel as (
 
-    select * from {{ ref('int_user_horizons_unpivoted') }}
+    select
+        *,
+        -- At full precision: the marts round once, at the end.
+        1.0 * active_users / eligible_users as active_share,
+        total_revenue / eligible_users as ltv_mean
+
+    from {{ ref('int_horizon_statistics') }}
+    where not is_all_channels
 
 ),
 
@@ -12,16 +19,19 @@ channel_cac as (
 
 ),
 
-channels as (
-
-    select distinct acquisition_channel
-    from {{ ref('int_users_revenue_by_horizon') }}
-
-),
-
 horizons as (
 
     {{ ltv_horizon_rows() }}
+
+),
+
+-- Every user is eligible for the lifetime horizon, so its rows name every channel
+-- of user_ltv.
+channels as (
+
+    select acquisition_channel
+    from per_channel
+    where horizon = 'lifetime'
 
 ),
 
@@ -39,19 +49,6 @@ channel_horizons as (
 
 ),
 
-aggregated as (
-
-    select
-        acquisition_channel,
-        horizon,
-        {{ ltv_horizon_statistics() }}
-
-    from user_horizons
-    where is_eligible
-    group by acquisition_channel, horizon
-
-),
-
 final as (
 
     select
@@ -59,29 +56,29 @@ final as (
         channel_horizons.horizon,
         channel_horizons.horizon_months,
         {{ ltv_as_of_date() }} as as_of_date,
-        cast(coalesce(aggregated.eligible_users, 0) as bigint) as eligible_users,
-        cast(coalesce(aggregated.active_users, 0) as bigint) as active_users,
-        cast(aggregated.active_share as {{ ltv_double_type() }}) as active_share,
+        cast(coalesce(per_channel.eligible_users, 0) as bigint) as eligible_users,
+        cast(coalesce(per_channel.active_users, 0) as bigint) as active_users,
+        cast(per_channel.active_share as {{ ltv_double_type() }}) as active_share,
         cast(
-            coalesce(aggregated.total_revenue, 0) as {{ ltv_money_type() }}
+            coalesce(per_channel.total_revenue, 0) as {{ ltv_money_type() }}
         ) as total_revenue,
-        cast(aggregated.ltv_mean as {{ ltv_money_type() }}) as ltv_mean,
-        cast(aggregated.ltv_median as {{ ltv_money_type() }}) as ltv_median,
+        cast(per_channel.ltv_mean as {{ ltv_money_type() }}) as ltv_mean,
+        cast(per_channel.ltv_median as {{ ltv_money_type() }}) as ltv_median,
         cast(channel_cac.cac as {{ ltv_money_type() }}) as cac,
         cast(
-            aggregated.ltv_mean / nullif(channel_cac.cac, 0) as {{ ltv_double_type() }}
+            per_channel.ltv_mean / nullif(channel_cac.cac, 0) as {{ ltv_double_type() }}
         ) as ltv_to_cac,
         cast(
-            aggregated.ltv_mean / {{ var('ltv_to_cac_target') }}
+            per_channel.ltv_mean / {{ var('ltv_to_cac_target') }}
             as {{ ltv_money_type() }}
         ) as recommended_max_cac
 
     from channel_horizons
 
-    left join aggregated
+    left join per_channel
         on
-            channel_horizons.acquisition_channel = aggregated.acquisition_channel
-            and channel_horizons.horizon = aggregated.horizon
+            channel_horizons.acquisition_channel = per_channel.acquisition_channel
+            and channel_horizons.horizon = per_channel.horizon
 
     left join channel_cac
         on channel_horizons.acquisition_channel = channel_cac.acquisition_channel

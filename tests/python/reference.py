@@ -428,7 +428,7 @@ def recommended_max_cac(
 
 def horizon_statistics(rows: list[dict], horizon: str) -> dict:
     """The statistics of one group's users eligible for the horizon, shared by the
-    summary and the channels (as macros/ltv_horizon_statistics.sql is)."""
+    summary and the channels (as models/intermediate/int_horizon_statistics.sql is)."""
     eligible = eligible_rows(rows, horizon)
     revenues = [row[f"revenue_{horizon}"] for row in eligible]
     total_revenue = sum(revenues, ZERO)
