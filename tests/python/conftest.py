@@ -24,6 +24,7 @@ from typing import NamedTuple
 import duckdb
 import pandas as pd
 import psycopg2
+from psycopg2 import sql
 import pytest
 
 from dbt_invoke import dbt_failures, run_dbt  # noqa: F401  (re-exported)
@@ -218,8 +219,12 @@ class PostgresWarehouse:
         connection = self.connect("postgres")
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {self.database} with (force)")
-            cursor.execute(f"create database {self.database}")
+            # Quoted: a suffix in capitals (LTV_TEST_DB_SUFFIX) must keep its case.
+            database = sql.Identifier(self.database)
+            cursor.execute(
+                sql.SQL("drop database if exists {} with (force)").format(database)
+            )
+            cursor.execute(sql.SQL("create database {}").format(database))
         connection.close()
 
     def load_raw(self, dataset: Dataset) -> None:
