@@ -25,39 +25,87 @@ users as (
 
 ),
 
-ranked as (
+-- Users whose 3-month window is complete are ranked; the others are 'New'.
+ranked_revenues as (
 
     select
-        *,
-        -- Users whose 3-month window is still open are 'New' and not ranked.
-        case
-            when is_3m_complete
-                then percent_rank() over (
-                    partition by is_3m_complete
-                    order by revenue_lifetime
-                )
-        end as lifetime_revenue_rank
+        revenue_lifetime,
+        count(*) as users_at_revenue
 
     from users
+    where is_3m_complete
+    group by revenue_lifetime
+
+),
+
+-- percent_rank() of each revenue among the ranked users, computed as the window
+-- function does: users with less revenue / (ranked users - 1), 0 for a single
+-- user. Ties share the rank. Ranking the distinct revenues, not every user,
+-- spares a sort of the whole user table.
+revenue_ranks as (
+
+    select
+        revenue_lifetime,
+        case
+            when sum(users_at_revenue) over () > 1
+                then cast(
+                    sum(users_at_revenue) over (
+                        order by revenue_lifetime
+                        rows between unbounded preceding and current row
+                    ) - users_at_revenue
+                    as {{ ltv_double_type() }}
+                )
+                / cast(sum(users_at_revenue) over () - 1 as {{ ltv_double_type() }})
+            else 0
+        end as lifetime_revenue_rank
+
+    from ranked_revenues
+
+),
+
+-- The rank only grows with revenue: each segment starts at a revenue floor.
+segment_floors as (
+
+    select
+        min(
+            case
+                when lifetime_revenue_rank >= {{ var('ltv_segment_vip_min_rank') }}
+                    then revenue_lifetime
+            end
+        ) as vip_min_revenue,
+        min(
+            case
+                when lifetime_revenue_rank >= {{ var('ltv_segment_high_min_rank') }}
+                    then revenue_lifetime
+            end
+        ) as high_min_revenue,
+        min(
+            case
+                when lifetime_revenue_rank >= {{ var('ltv_segment_medium_min_rank') }}
+                    then revenue_lifetime
+            end
+        ) as medium_min_revenue
+
+    from revenue_ranks
 
 ),
 
 segmented as (
 
     select
-        *,
+        users.*,
         case
-            when not is_3m_complete then 'New'
-            when lifetime_revenue_rank >= {{ var('ltv_segment_vip_min_rank') }}
-                then 'VIP'
-            when lifetime_revenue_rank >= {{ var('ltv_segment_high_min_rank') }}
-                then 'High'
-            when lifetime_revenue_rank >= {{ var('ltv_segment_medium_min_rank') }}
+            when not users.is_3m_complete then 'New'
+            when users.revenue_lifetime >= segment_floors.vip_min_revenue then 'VIP'
+            when users.revenue_lifetime >= segment_floors.high_min_revenue then 'High'
+            when users.revenue_lifetime >= segment_floors.medium_min_revenue
                 then 'Medium'
             else 'Low'
         end as ltv_segment
 
-    from ranked
+    from users
+
+    cross join segment_floors
 
 ),
 
