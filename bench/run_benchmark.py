@@ -1038,7 +1038,7 @@ def render_markdown(report: dict) -> str:
             step_row("(a) dbt run, all models", a, a and a.get("elapsed_time_s"), server),
             step_row("(b) expert SQL, create table", b, b and b.get("statement_s"), server),
             step_row("(c) pandas from CSV (engine-free)", report.get("pandas"),
-                     report.get("pandas", {}).get("compute_s")),
+                     (report.get("pandas") or {}).get("compute_s")),
             step_row("(d) load delta", res.get("d_load_delta"), server=server),
             step_row("(d) dbt run after the delta", d, d and d.get("elapsed_time_s"), server),
             "",

@@ -23,28 +23,20 @@ users as (
 
 {% if is_incremental() %}
 
--- Changes up to var ltv_incremental_lookback_days before the newest one already
--- processed are taken again, for rows that arrive late with older timestamps.
-watermark as (
+{%- set changed_since = ltv_incremental_watermark() %}
 
-    select
-        coalesce(
-            {{ dbt.dateadd(
-                'day', -var('ltv_incremental_lookback_days'), 'max(last_changed_at)'
-            ) }},
-            cast('1900-01-01' as timestamp)
-        ) as changed_at
-    from {{ this }}
-
-),
-
+-- Both timestamps of a version, not their coalesce: PostgreSQL estimates from the
+-- columns' statistics that few versions are newer, and plans accordingly.
 changed_orders as (
 
     select distinct order_versions.order_id
     from {{ ref('stg_shop__orders') }} as order_versions
     where
-        coalesce(order_versions.updated_at, order_versions.ordered_at)
-        > (select watermark.changed_at from watermark)
+        order_versions.updated_at > {{ changed_since }}
+        or (
+            order_versions.updated_at is null
+            and order_versions.ordered_at > {{ changed_since }}
+        )
 
 ),
 
@@ -60,7 +52,7 @@ affected_users as (
     union
     select users.user_id
     from users
-    where users.signed_up_at > (select watermark.changed_at from watermark)
+    where users.signed_up_at > {{ changed_since }}
 
 ),
 

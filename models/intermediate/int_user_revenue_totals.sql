@@ -77,6 +77,10 @@ user_days as (
 
     select
         *,
+        {%- for horizon in windowed_horizons %}
+        {{ ltv_add_months('signup_date', horizon.months) }}
+            as horizon_end_{{ horizon.name }},
+        {%- endfor %}
         -- Days sort before the as-of date first: day 1 is the first purchase day
         -- whenever the user has one.
         row_number() over (
@@ -93,29 +97,23 @@ user_days as (
 ),
 
 -- Half-open windows with no lower bound: pre-signup orders count from day one.
+-- Days outside a sum are null, not 0: adding zeros to exact numerics costs time.
 user_totals as (
 
     select
         user_id,
         {%- for horizon in windowed_horizons %}
         {%- set in_window = (
-            'order_date < ' ~ as_of ~ ' and order_date < '
-            ~ ltv_add_months('signup_date', horizon.months)
+            'order_date < ' ~ as_of ~ ' and order_date < horizon_end_' ~ horizon.name
         ) %}
-        sum(case when {{ in_window }} then revenue else 0 end)
-            as revenue_{{ horizon.name }},
-        sum(case when {{ in_window }} then orders else 0 end)
-            as orders_{{ horizon.name }},
+        sum(case when {{ in_window }} then revenue end) as revenue_{{ horizon.name }},
+        sum(case when {{ in_window }} then orders end) as orders_{{ horizon.name }},
         {%- endfor %}
-        sum(case when order_date < {{ as_of }} then revenue else 0 end)
-            as revenue_lifetime,
-        sum(case when order_date < {{ as_of }} then orders else 0 end)
-            as orders_lifetime,
+        sum(case when order_date < {{ as_of }} then revenue end) as revenue_lifetime,
+        sum(case when order_date < {{ as_of }} then orders end) as orders_lifetime,
         count(case when order_date < {{ as_of }} then 1 end) as purchase_days,
         sum(
-            case
-                when order_date < {{ as_of }} and day_number = 1 then revenue else 0
-            end
+            case when order_date < {{ as_of }} and day_number = 1 then revenue end
         ) as first_purchase_day_revenue,
         min(case when order_date < {{ as_of }} then order_date end)
             as first_order_date,
@@ -136,14 +134,15 @@ final as (
 
         ---------- numerics
         {%- for horizon in ltv_horizons() %}
-        cast(revenue_{{ horizon.name }} as {{ ltv_money_type() }})
+        cast(coalesce(revenue_{{ horizon.name }}, 0) as {{ ltv_money_type() }})
             as revenue_{{ horizon.name }},
         {%- endfor %}
         {%- for horizon in ltv_horizons() %}
-        cast(orders_{{ horizon.name }} as bigint) as orders_{{ horizon.name }},
+        cast(coalesce(orders_{{ horizon.name }}, 0) as bigint)
+            as orders_{{ horizon.name }},
         {%- endfor %}
         cast(purchase_days as bigint) as purchase_days,
-        cast(first_purchase_day_revenue as {{ ltv_money_type() }})
+        cast(coalesce(first_purchase_day_revenue, 0) as {{ ltv_money_type() }})
             as first_purchase_day_revenue,
 
         ---------- dates
