@@ -22,3 +22,11 @@
         cast({{ horizon.months or 'null' }} as integer) as horizon_months
     {%- endfor %}
 {%- endmacro %}
+
+{#-
+    The column of int_users_revenue_by_horizon that says whether a user counts in
+    a horizon's statistics: its completeness flag (every user for lifetime).
+-#}
+{% macro ltv_horizon_is_eligible(horizon) -%}
+    {{ return('is_' ~ horizon.name ~ '_complete' if horizon.months else 'true') }}
+{%- endmacro %}

@@ -1,4 +1,4 @@
-{#- One row per user and horizon, for the statistics over eligible users. -#}
+{#- One row per user and horizon: what ltv_distribution buckets. -#}
 
 with
 
@@ -20,7 +20,7 @@ unpivoted as (
         '{{ horizon.name }}' as horizon,
         revenue_{{ horizon.name }} as revenue,
         orders_{{ horizon.name }} as orders,
-        {{ 'is_' ~ horizon.name ~ '_complete' if horizon.months else 'true' }}
+        {{ ltv_horizon_is_eligible(horizon) }}
             as is_eligible
     from users
     {%- endfor %}
