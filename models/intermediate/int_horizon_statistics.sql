@@ -24,7 +24,9 @@ aggregated as (
         {%- for horizon in horizons %}
         {%- set h = horizon.name %}
         {%- set is_eligible = ltv_horizon_is_eligible(horizon) %}
-        {%- set eligible_revenue = 'case when ' ~ is_eligible ~ ' then revenue_' ~ h ~ ' end' %}
+        {%- set eligible_revenue = (
+            'case when ' ~ is_eligible ~ ' then revenue_' ~ h ~ ' end'
+        ) %}
         count(case when {{ is_eligible }} then 1 end) as eligible_users_{{ h }},
         count(case when {{ is_eligible }} and orders_{{ h }} > 0 then 1 end)
             as active_users_{{ h }},
