@@ -12,9 +12,11 @@ spaces, null updated_at. It is not row-for-row identical to demo_data (another r
 stream), only statistically alike. About 7.9 raw order rows per user.
 
 `generate_delta` draws the refresh of step (d): 1% new orders (new order_ids, dated in
-the week before the as-of date) and new versions of 0.1% of the existing orders (a
-revenue order refunded, a pending order paid late) with an updated_at later than any
-row already loaded.
+the week before the as-of date: they arrive late) and new versions of 0.1% of the
+existing orders (a revenue order refunded, a pending order paid late). Every delta
+row is stamped when it lands, with an updated_at later than any row already loaded:
+the project finds changes by their stamps (less a lookback), so a row stamped months
+before the newest loaded one would need a full refresh.
 
 CSV files are written by DuckDB (fast, multi-threaded): header row, empty field for
 null, timestamps as YYYY-MM-DD HH:MM:SS, amounts with two decimals.
@@ -381,8 +383,9 @@ def generate_delta(
         "user_null": np.zeros(n_new, dtype=bool),
         "created_at": created,
         "created_null": np.zeros(n_new, dtype=bool),
-        "updated_at": created + rng.integers(0, 3 * DAY, n_new),
-        "updated_null": rng.random(n_new) < demo.NULL_UPDATED_AT_SHARE,
+        # Stamped when the export delivers them, after every row already loaded.
+        "updated_at": LAST_TS + 1 + rng.integers(0, DAY, n_new),
+        "updated_null": np.zeros(n_new, dtype=bool),
         "status": status_vocab.spelled(rng, statuses, status_idx),
         "cents": np.round(amount * 100).astype(np.int64),
         "cents_null": np.zeros(n_new, dtype=bool),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -387,7 +388,11 @@ def machine_info() -> dict:
 def prepare_data(args, work_dir: Path) -> dict:
     data_dir = work_dir / "data"
     manifest_path = data_dir / "manifest.json"
-    wanted = {"users": args.users, "seed": args.seed, "as_of": args.as_of}
+    # The generator's own hash too: CSVs of an older generator are not reused.
+    generator = hashlib.sha256((BENCH_DIR / "generate.py").read_bytes()).hexdigest()[:16]
+    wanted = {
+        "users": args.users, "seed": args.seed, "as_of": args.as_of, "generator": generator
+    }
     if args.reuse_data and manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("params") == wanted:
@@ -905,6 +910,17 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     res["d_dbt_run"] = dbt_step("d_dbt_run", "run", engine, ctx)
     d = res["d_dbt_run"]
     log(f"  (d) {d['status']}: wall {d['wall_s']}s, models {d.get('elapsed_time_s')}s")
+    if d["status"] == "ok":
+        # Not timed: the expert statement again, on the raw data with the delta, must
+        # give what the incremental run left in user_ltv.
+        steps = [drop, {"name": "create", "sql": expert_sql(engine, ctx)},
+                 validation_steps()[0]]
+        check = sql_job("validate_d", engine, steps, ctx)
+        if check["status"] == "ok":
+            res["validation_d"] = {"users_differing_from_user_ltv": int(
+                check["steps"]["mismatching_users"]["rows"][0][0]
+            )}
+            log(f"  validation after (d): {res['validation_d']}")
 
     if a.get("elapsed_time_s") and b.get("statement_s"):
         res["ratio_a_over_b"] = round(a["elapsed_time_s"] / b["statement_s"], 2)
@@ -1094,6 +1110,12 @@ def render_markdown(report: dict) -> str:
                 f"- check: users where (b) differs from dbt's user_ltv: "
                 f"{v['users_differing_from_user_ltv']}; (b) totals equal pandas (c): "
                 f"{v['matches_pandas']}"
+            )
+        if res.get("validation_d"):
+            lines.append(
+                "- check after (d): users where the expert statement on the raw data "
+                "with the delta differs from the refreshed user_ltv: "
+                f"{res['validation_d']['users_differing_from_user_ltv']}"
             )
         for e in res.get("explain_slowest") or []:
             lines.append(f"- EXPLAIN ANALYZE of a slowest model: {e}")

@@ -1,9 +1,11 @@
 """An incremental run after late and changed orders gives exactly the full refresh.
 
-Per engine: build on a generated dataset, then land a delta the way a shop's export
-does (refunds and late payments as new versions with a later updated_at, orders that
-arrive late for old dates, an order moved to another user, a row inside the
-lookback window), run `dbt build` incrementally with a later as-of date, and compare
+Per engine: build on a generated dataset that holds one order stamped in 2099 (a
+typo that must not stop later runs from seeing new rows), then land a delta the way
+a shop's export does (refunds and late payments as new versions with a later
+updated_at, orders that arrive late for old dates, an order moved to another user, a
+row inside the lookback window), run `dbt build` incrementally with a later as-of
+date, and compare
 every mart with a `--full-refresh` build of the same raw data. Then move the as-of
 date back by months, with no new data, so that many revenue days change sides: the
 incremental run must again equal the full refresh. Last, empty the incremental
@@ -35,6 +37,7 @@ from test_marts_match_reference import MART_KEYS, column_differences
 FIRST_AS_OF = date(2026, 3, 31)
 SECOND_AS_OF = date(2026, 5, 15)
 THIRD_AS_OF = date(2026, 1, 15)  # moved back: days in between leave the windows
+TYPO_STAMP = datetime(2099, 1, 1)  # an updated_at far after any run
 MART_SCHEMA = "ltv_incremental"
 DATABASE = "ltv_pytest_incremental" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
 REVENUE_STATUSES = {"paid", "shipped", "completed"}
@@ -82,14 +85,26 @@ class IncrementalDuckDb(DuckDbWarehouse):
             )
 
 
+def typo_stamped_order(orders: list, users: list) -> dict:
+    """A paid order whose updated_at says 2099: the newest stamp, yet not trusted."""
+    return {
+        "order_id": 1 + max(order["order_id"] for order in orders),
+        "user_id": min(user["user_id"] for user in users if user["created_at"]),
+        "created_at": datetime(2025, 10, 1, 9), "updated_at": TYPO_STAMP,
+        "status": "paid", "total_amount": Decimal("5.00"), "currency": None,
+    }
+
+
 def delta_rows(orders: list, users: list) -> list:
-    """New order versions and late orders, all stamped after the data already loaded."""
+    """New order versions and late orders, stamped when they land: after the data
+    already loaded, and no earlier than now (the typo's 2099 aside)."""
     loaded_until = max(
         order["updated_at"] or order["created_at"]
         for order in orders
         if order["created_at"] is not None
+        and (order["updated_at"] or order["created_at"]) < TYPO_STAMP
     )
-    landed = loaded_until + timedelta(hours=6)
+    landed = max(loaded_until + timedelta(hours=6), datetime.utcnow())
     latest = {}
     for order in orders:
         key = order["order_id"]
@@ -124,7 +139,7 @@ def delta_rows(orders: list, users: list) -> list:
     # A late row without updated_at, stamped inside the lookback window.
     delta.append({
         "order_id": next_order_id + 10_000, "user_id": user_ids[1],
-        "created_at": loaded_until - timedelta(days=1), "updated_at": None,
+        "created_at": landed - timedelta(days=1), "updated_at": None,
         "status": "paid", "total_amount": Decimal("12.00"), "currency": "eur",
     })
     return delta
@@ -156,6 +171,7 @@ def incremental_and_full(request, profiles_dir, tmp_path_factory):
         IncrementalDuckDb(work_dir) if engine == "duckdb" else IncrementalPostgres()
     )
     users, orders = demo_data.generate(1500, 11, FIRST_AS_OF)
+    orders.append(typo_stamped_order(orders, users))
     warehouse.load_raw(Dataset(users, orders))
     build(warehouse, profiles_dir, work_dir, FIRST_AS_OF, "--target", engine)
     delta = delta_rows(orders, users)
