@@ -5,17 +5,16 @@ typo that must not stop later runs from seeing new rows), then land a delta the 
 a shop's export does (refunds and late payments as new versions with a later
 updated_at, orders that arrive late for old dates, an order moved to another user, a
 row inside the lookback window), run `dbt build` incrementally with a later as-of
-date, and compare
-every mart with a `--full-refresh` build of the same raw data. Then move the as-of
-date back by months, with no new data, so that many revenue days change sides: the
-incremental run must again equal the full refresh. Last, empty the incremental
-tables, as a PostgreSQL crash empties unlogged tables: the next run must rebuild
-them whole.
+date, and compare every mart with a `--full-refresh` build of the same raw data.
+Then move the as-of date back by months, with no new data, so that many revenue
+days change sides: the incremental run must again equal the full refresh. Last,
+empty the incremental tables, as a PostgreSQL crash empties unlogged tables: the
+next run must rebuild them whole.
 """
 
 import json
 import os
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import demo_data
@@ -104,7 +103,8 @@ def delta_rows(orders: list, users: list) -> list:
         if order["created_at"] is not None
         and (order["updated_at"] or order["created_at"]) < TYPO_STAMP
     )
-    landed = max(loaded_until + timedelta(hours=6), datetime.utcnow())
+    now = datetime.now(timezone.utc).replace(tzinfo=None)  # raw stamps are naive UTC
+    landed = max(loaded_until + timedelta(hours=6), now)
     latest = {}
     for order in orders:
         key = order["order_id"]
