@@ -3,9 +3,9 @@
     views: nothing). A table dbt has just created has no planner statistics until
     autovacuum gets to it, so the next model plans blind: analyze it at once. The
     default work_mem (4 MB) sends every sort and hash of millions of rows to disk:
-    raise it for the model's own transaction (var ltv_postgres_work_mem). JIT
-    compilation costs these statements 0.5 to 1.3 s each at 1M users and wins
-    less back, their time going to sorts: var ltv_postgres_jit turns it off.
+    raise it for the model's own transaction (var ltv_postgres_work_mem). Var
+    ltv_postgres_jit turns JIT on or off the same way; null, the default, keeps
+    the server's setting.
 #}
 
 {%- macro ltv_is_postgres_table() -%}
