@@ -913,13 +913,24 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     if d["status"] == "ok":
         # Not timed: the expert statement again, on the raw data with the delta, must
         # give what the incremental run left in user_ltv.
+        # Also how many users the refresh recomputed: the delta's, and the users of
+        # every row stamped after the watermark (the run's start, less the lookback).
+        recomputed = {
+            "name": "recomputed_users", "fetch": True,
+            "sql": f"select count(distinct user_id) "
+                   f"from {DBT_SCHEMA}.int_user_revenue_days where processed_at = "
+                   f"(select max(processed_at) from {DBT_SCHEMA}.int_user_revenue_days)",
+        }  # fmt: skip
         steps = [drop, {"name": "create", "sql": expert_sql(engine, ctx)},
-                 validation_steps()[0]]
+                 validation_steps()[0], recomputed]
         check = sql_job("validate_d", engine, steps, ctx)
         if check["status"] == "ok":
-            res["validation_d"] = {"users_differing_from_user_ltv": int(
-                check["steps"]["mismatching_users"]["rows"][0][0]
-            )}
+            res["validation_d"] = {
+                "users_differing_from_user_ltv": int(
+                    check["steps"]["mismatching_users"]["rows"][0][0]
+                ),
+                "users_recomputed": int(check["steps"]["recomputed_users"]["rows"][0][0]),
+            }
             log(f"  validation after (d): {res['validation_d']}")
 
     if a.get("elapsed_time_s") and b.get("statement_s"):
@@ -1115,20 +1126,20 @@ def render_markdown(report: dict) -> str:
             lines.append(
                 "- check after (d): users where the expert statement on the raw data "
                 "with the delta differs from the refreshed user_ltv: "
-                f"{res['validation_d']['users_differing_from_user_ltv']}"
+                f"{res['validation_d']['users_differing_from_user_ltv']}; users the "
+                f"refresh recomputed: {res['validation_d']['users_recomputed']:,}"
             )
         for e in res.get("explain_slowest") or []:
             lines.append(f"- EXPLAIN ANALYZE of a slowest model: {e}")
         lines.append("")
     pg = report["results"].get("postgres", {})
     if "postgres" in report["engines"] and not pg.get("analyst_fresh"):
-        lines += [
-            "## Analyst queries on PostgreSQL",
-            "",
-            "Not run: (a) did not finish on PostgreSQL, so there are no marts to query "
-            "(rerun with a larger `--timeout`).",
-            "",
-        ]
+        why = (
+            "`--analyst-runs 0`" if not report.get("analyst_runs") else
+            "(a) did not finish on PostgreSQL, so there are no marts to query "
+            "(rerun with a larger `--timeout`)"
+        )
+        lines += ["## Analyst queries on PostgreSQL", "", f"Not run: {why}.", ""]
     for key, title in (
         ("analyst_fresh", "as dbt left user_ltv (statistics as autovacuum had them)"),
         ("analyst_analyzed", "after ANALYZE user_ltv"),
@@ -1232,6 +1243,7 @@ def main(argv=None) -> None:
         "total_wall_s": round(time.perf_counter() - t0, 1),
         "as_of": args.as_of,
         "timeout_s": args.timeout,
+        "analyst_runs": args.analyst_runs,
         "engines": engines,
         "machine": machine,
         "project": project,
