@@ -150,12 +150,19 @@ def dataset() -> Dataset:
 
 @pytest.fixture(scope="session")
 def reference_marts(dataset) -> dict:
+    return reference_marts_for(dataset)
+
+
+def reference_marts_for(dataset: Dataset, **parameters) -> dict:
+    """The reference's marts of the dataset as of AS_OF_DATE, with the seeds' rates
+    and CACs; `parameters` are compute_marts' keyword arguments (the vars)."""
     return compute_marts(
         dataset.users,
         dataset.orders,
         read_fx_rates(),
         AS_OF_DATE,
         channel_cac=read_channel_cac(),
+        **parameters,
     )
 
 
@@ -291,11 +298,22 @@ def engine(request) -> str:
 @pytest.fixture(scope="class")
 def built_marts(engine, dataset, profiles_dir, tmp_path_factory) -> dict:
     """Load the raw tables, build the project once, and read back every mart."""
+    return build_and_read_marts(engine, dataset, profiles_dir, tmp_path_factory)
+
+
+def build_and_read_marts(
+    engine, dataset, profiles_dir, tmp_path_factory, other_vars=None
+) -> dict:
+    """`dbt build` over the dataset's raw tables (plus `other_vars`); every mart."""
     work_dir = tmp_path_factory.mktemp(engine)
     warehouse = make_warehouse(engine, work_dir)
     warehouse.load_raw(dataset)
     dbt_vars = json.dumps(
-        {"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": AS_OF_DATE.isoformat()}
+        {
+            "ltv_source_schema": RAW_SCHEMA,
+            "ltv_as_of_date": AS_OF_DATE.isoformat(),
+            **(other_vars or {}),
+        }
     )
     with pytest.MonkeyPatch.context() as env:
         for name, value in warehouse.dbt_env().items():

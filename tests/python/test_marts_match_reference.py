@@ -1,4 +1,5 @@
-"""Every column of every row of every mart equals the Python reference, per engine.
+"""Every column of every row of every mart equals the Python reference, per engine,
+with the default vars and again with every var of the marts' logic changed.
 
 Rows are matched by each mart's key. Integers, strings, dates and booleans must be
 equal (and of the same type for dates and strings); other numbers must agree to a
@@ -12,7 +13,13 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import AS_OF_DATE, MARTS, Table
+from conftest import (
+    AS_OF_DATE,
+    MARTS,
+    Table,
+    build_and_read_marts,
+    reference_marts_for,
+)
 from reference import EXCLUSION_REASONS
 
 MART_KEYS = {
@@ -102,6 +109,27 @@ def column_differences(expected_rows: list, actual: Table, key_columns: tuple) -
     return problems
 
 
+def assert_mart_matches(expected_marts: dict, actual_marts: dict, mart, engine):
+    problems = column_differences(
+        expected_marts[mart], actual_marts[mart], MART_KEYS[mart]
+    )
+    assert not problems, f"{mart} on {engine} differs from the reference:\n" + (
+        "\n".join(f"  {problem}" for problem in problems)
+    )
+
+
+# Every var the marts' logic reads, away from its default. The unit tests pin the
+# defaults (they failed such a build before they did), so the build still passes.
+OTHER_VARS = {
+    "ltv_revenue_statuses": ["paid", "pending"],
+    "ltv_segment_vip_min_rank": 0.9,
+    "ltv_segment_high_min_rank": 0.6,
+    "ltv_segment_medium_min_rank": 0.3,
+    "ltv_bucket_edges": [0, 20, 75.5, 300],
+    "ltv_to_cac_target": 4,
+}
+
+
 # ----------------------------------------------------------------------------- tests
 
 
@@ -110,11 +138,39 @@ class TestMartsMatchReference:
 
     @pytest.mark.parametrize("mart", MARTS)
     def test_mart_matches_reference(self, engine, mart, built_marts, reference_marts):
-        problems = column_differences(
-            reference_marts[mart], built_marts[mart], MART_KEYS[mart]
+        assert_mart_matches(reference_marts, built_marts, mart, engine)
+
+
+class TestMartsMatchReferenceWithOtherVars:
+    """The same, built with every logic var changed: `dbt build` passes (unit tests
+    included) and the marts follow the vars as the reference does."""
+
+    @pytest.fixture(scope="class")
+    def built_with_other_vars(self, engine, dataset, profiles_dir, tmp_path_factory):
+        return build_and_read_marts(
+            engine, dataset, profiles_dir, tmp_path_factory, OTHER_VARS
         )
-        assert not problems, f"{mart} on {engine} differs from the reference:\n" + (
-            "\n".join(f"  {problem}" for problem in problems)
+
+    @pytest.fixture(scope="class")
+    def reference_with_other_vars(self, dataset) -> dict:
+        return reference_marts_for(
+            dataset,
+            revenue_statuses=tuple(OTHER_VARS["ltv_revenue_statuses"]),
+            segment_cutoffs=(
+                OTHER_VARS["ltv_segment_vip_min_rank"],
+                OTHER_VARS["ltv_segment_high_min_rank"],
+                OTHER_VARS["ltv_segment_medium_min_rank"],
+            ),
+            bucket_edges=tuple(OTHER_VARS["ltv_bucket_edges"]),
+            ltv_to_cac_target=OTHER_VARS["ltv_to_cac_target"],
+        )
+
+    @pytest.mark.parametrize("mart", MARTS)
+    def test_mart_matches_reference(
+        self, engine, mart, built_with_other_vars, reference_with_other_vars
+    ):
+        assert_mart_matches(
+            reference_with_other_vars, built_with_other_vars, mart, engine
         )
 
 
