@@ -1,12 +1,13 @@
 {#-
     The config of the incremental per-user models: a run replaces the rows of the
-    users it recomputes (delete+insert by user_id) and stops on a schema change.
+    users it recomputes (delete+insert by user_id), and every row built from other
+    inputs (macros/ltv_inputs_fingerprint.sql), and stops on a schema change.
     Spark's parquet tables cannot delete rows: there the model is a plain table.
 -#}
 {% macro ltv_incremental_by_user() -%}
     {{ config(
         materialized='table' if target.type == 'spark' else 'incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='ltv_replace_users',
         unique_key='user_id',
         on_schema_change='fail',
     ) }}

@@ -4,7 +4,8 @@
     and every user, a user without revenue day holding one row with a null
     order_date. Incremental: a run recomputes only the users touched by order
     versions or signups newer than the table's watermark, whole (delete+insert by
-    user), so refunds and late payments replace what the user had. The
+    user), so refunds and late payments replace what the user had; every user when
+    the inputs changed (other raw tables, statuses, currency or rates). The
     deduplication and the order rules are int_orders_deduplicated's and
     int_orders_classified's (macros/ltv_order_logic.sql), without the source row
     count the audit needs; the checks on the user (known, with a signup date) are
@@ -12,6 +13,9 @@
 -#}
 -- depends_on: {{ ref('fx_rates') }}
 {{ ltv_incremental_by_user() }}
+
+{%- set inputs_fingerprint = ltv_inputs_fingerprint() %}
+{%- set incremental = is_incremental() and ltv_inputs_unchanged(inputs_fingerprint) %}
 
 with
 
@@ -21,7 +25,7 @@ users as (
 
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
 
 {%- set changed_since = ltv_incremental_watermark() %}
 
@@ -137,7 +141,8 @@ final as (
         end as last_changed_at,
         -- When this run rewrote the user's rows: int_user_revenue_totals picks
         -- them up from here, a refunded user's empty row included.
-        {{ ltv_run_started_at() }} as processed_at
+        {{ ltv_run_started_at() }} as processed_at,
+        {{ inputs_fingerprint }} as inputs_fingerprint
 
     from users
 
@@ -147,7 +152,7 @@ final as (
             users.user_id = revenue_days.user_id
             and users.signup_date is not null
 
-    {%- if is_incremental() %}
+    {%- if incremental %}
 
     where users.user_id in (select affected_users.user_id from affected_users)
     {%- endif %}

@@ -119,7 +119,8 @@ user_totals as (
             as first_order_date,
         max(case when order_date < {{ as_of }} then order_date end)
             as last_order_date,
-        max(processed_at) as revenue_days_processed_at
+        max(processed_at) as revenue_days_processed_at,
+        max(inputs_fingerprint) as inputs_fingerprint
 
     from user_days
     group by user_id
@@ -152,7 +153,10 @@ final as (
 
         ---------- timestamps
         revenue_days_processed_at,
-        {{ ltv_run_started_at() }} as computed_at
+        {{ ltv_run_started_at() }} as computed_at,
+
+        ---------- inputs
+        inputs_fingerprint
 
     from user_totals
 

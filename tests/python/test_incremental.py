@@ -7,9 +7,12 @@ updated_at, orders that arrive late for old dates, an order moved to another use
 row inside the lookback window), run `dbt build` incrementally with a later as-of
 date, and compare every mart with a `--full-refresh` build of the same raw data.
 Then move the as-of date back by months, with no new data, so that many revenue
-days change sides: the incremental run must again equal the full refresh. Last,
+days change sides: the incremental run must again equal the full refresh. Then
 empty the incremental tables, as a PostgreSQL crash empties unlogged tables: the
-next run must rebuild them whole.
+next run must rebuild them whole. Last, change what no stamp shows: the revenue
+statuses, then the raw tables themselves (var ltv_source_schema, as when the
+project is pointed from the demo at real data: other users, other amounts, orders
+missing, all stamped long ago). Each run must equal a full refresh.
 """
 
 import json
@@ -40,6 +43,18 @@ TYPO_STAMP = datetime(2099, 1, 1)  # an updated_at far after any run
 MART_SCHEMA = "ltv_incremental"
 DATABASE = "ltv_pytest_incremental" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
 REVENUE_STATUSES = {"paid", "shipped", "completed"}
+OTHER_REVENUE_STATUSES = ["paid", "shipped", "completed", "pending"]
+OTHER_RAW_SCHEMA = "ltv_pytest_raw_other"
+# Other raw tables: a user in seven and an order in five gone, amounts doubled.
+OTHER_RAW_TABLES_SQL = (
+    f"create schema {OTHER_RAW_SCHEMA}",
+    f"create table {OTHER_RAW_SCHEMA}.users as "
+    f"select * from {RAW_SCHEMA}.users where user_id % 7 <> 0",
+    f"create table {OTHER_RAW_SCHEMA}.orders as "
+    "select order_id, user_id, created_at, updated_at, status, "
+    "total_amount * 2 as total_amount, currency "
+    f"from {RAW_SCHEMA}.orders where order_id % 5 <> 0",
+)
 INCREMENTAL_TABLES = ("int_user_revenue_days", "int_user_revenue_totals")
 
 
@@ -59,9 +74,13 @@ class IncrementalPostgres(PostgresWarehouse):
         connection.close()
 
     def truncate(self, table: str) -> None:
+        self.execute(f"truncate {self.schema}.{table}")
+
+    def execute(self, *statements: str) -> None:
         connection = self.connect(self.database)
         with connection, connection.cursor() as cursor:
-            cursor.execute(f"truncate {self.schema}.{table}")
+            for statement in statements:
+                cursor.execute(statement)
         connection.close()
 
 
@@ -70,8 +89,12 @@ class IncrementalDuckDb(DuckDbWarehouse):
         super().__init__(work_dir, MART_SCHEMA)
 
     def truncate(self, table: str) -> None:
+        self.execute(f"delete from {self.schema}.{table}")
+
+    def execute(self, *statements: str) -> None:
         with duckdb.connect(str(self.path)) as connection:
-            connection.execute(f"delete from {self.schema}.{table}")
+            for statement in statements:
+                connection.execute(statement)
 
     def append(self, table: str, rows: list) -> None:
         names = [name for name, _ in RAW_TABLES[table]]
@@ -145,7 +168,8 @@ def delta_rows(orders: list, users: list) -> list:
     return delta
 
 
-def build(warehouse, profiles_dir, work_dir, as_of: date, *extra) -> None:
+def build(warehouse, profiles_dir, work_dir, as_of: date, *extra, **other_vars) -> None:
+    dbt_vars = {"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": as_of.isoformat()}
     with pytest.MonkeyPatch.context() as env:
         for name, value in warehouse.dbt_env().items():
             env.setenv(name, value)
@@ -153,9 +177,7 @@ def build(warehouse, profiles_dir, work_dir, as_of: date, *extra) -> None:
             "build",
             "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(profiles_dir),
-            "--vars", json.dumps(
-                {"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": as_of.isoformat()}
-            ),
+            "--vars", json.dumps({**dbt_vars, **other_vars}),
             "--exclude", "test_type:unit",
             "--target-path", str(work_dir / "target"),
             "--log-path", str(work_dir / "logs"),
@@ -186,11 +208,31 @@ def incremental_and_full(request, profiles_dir, tmp_path_factory):
         warehouse.truncate(table)
     build(warehouse, profiles_dir, work_dir, THIRD_AS_OF, "--target", engine)
     incremental["third, after losing the incremental tables"] = read_marts(warehouse)
+    # Inputs no stamp shows: each run must rebuild the incremental tables whole.
+    other_inputs = {
+        "other revenue statuses": {"ltv_revenue_statuses": OTHER_REVENUE_STATUSES},
+        "other raw tables": {
+            "ltv_revenue_statuses": OTHER_REVENUE_STATUSES,
+            "ltv_source_schema": OTHER_RAW_SCHEMA,
+        },
+    }
+    warehouse.execute(*OTHER_RAW_TABLES_SQL)
+    for name, other_vars in other_inputs.items():
+        build(
+            warehouse, profiles_dir, work_dir, THIRD_AS_OF,
+            "--target", engine, **other_vars,
+        )
+        incremental[name] = read_marts(warehouse)
     full = {}
-    for name, as_of in (("third", THIRD_AS_OF), ("second", SECOND_AS_OF)):
+    full_builds = {
+        "third": (THIRD_AS_OF, {}),
+        "second": (SECOND_AS_OF, {}),
+        **{name: (THIRD_AS_OF, other_vars) for name, other_vars in other_inputs.items()},
+    }
+    for name, (as_of, other_vars) in full_builds.items():
         build(
             warehouse, profiles_dir, work_dir, as_of,
-            "--target", engine, "--full-refresh",
+            "--target", engine, "--full-refresh", **other_vars,
         )
         full[name] = read_marts(warehouse)
     full["third, after losing the incremental tables"] = full["third"]
@@ -202,7 +244,14 @@ def read_marts(warehouse) -> dict:
 
 
 @pytest.mark.parametrize(
-    "run", ["second", "third", "third, after losing the incremental tables"]
+    "run",
+    [
+        "second",
+        "third",
+        "third, after losing the incremental tables",
+        "other revenue statuses",
+        "other raw tables",
+    ],
 )
 @pytest.mark.parametrize("mart", sorted(MART_KEYS))
 def test_incremental_run_equals_full_refresh(incremental_and_full, mart, run):
@@ -216,14 +265,24 @@ def test_incremental_run_equals_full_refresh(incremental_and_full, mart, run):
     )
 
 
+def lifetime_revenue(marts: dict) -> Decimal:
+    return sum(row["revenue_lifetime"] for row in marts["user_ltv"].rows)
+
+
 def test_moving_the_as_of_date_back_changes_lifetime_revenue(incremental_and_full):
     """The third run is not a no-op: revenue days between the two dates drop out."""
     _, full, _ = incremental_and_full
+    assert lifetime_revenue(full["third"]) < lifetime_revenue(full["second"])
 
-    def lifetime(run):
-        return sum(row["revenue_lifetime"] for row in full[run]["user_ltv"].rows)
 
-    assert lifetime("third") < lifetime("second")
+def test_other_inputs_change_the_marts(incremental_and_full):
+    """Neither change of inputs is a no-op: pending orders add revenue, and the
+    other raw tables have fewer users, fewer orders and doubled amounts."""
+    _, full, _ = incremental_and_full
+    statuses, raw_tables = full["other revenue statuses"], full["other raw tables"]
+    assert lifetime_revenue(statuses) > lifetime_revenue(full["third"])
+    assert len(raw_tables["user_ltv"].rows) < len(statuses["user_ltv"].rows)
+    assert len(raw_tables["order_audit"].rows) < len(statuses["order_audit"].rows)
 
 
 def test_delta_changes_the_marts(incremental_and_full):
