@@ -51,10 +51,11 @@ build: setup build-duckdb
 build-duckdb: setup
 	$(BIN)/dbt build --target duckdb --vars $(DBT_VARS)
 
-# Starts a PostgreSQL server first when none answers at the PG* settings.
+# Starts a PostgreSQL server first when none answers at the PG* settings. A full
+# refresh: the server outlives checkouts, and its tables may predate a schema change.
 build-postgres: setup
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
-	$(BIN)/dbt build --target postgres --vars $(DBT_VARS)
+	$(BIN)/dbt build --target postgres --vars $(DBT_VARS) --full-refresh
 
 # Write-audit-publish on PostgreSQL: build and test in <DBT_SCHEMA>_build, then swap it in.
 publish-postgres: setup
