@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -48,9 +49,31 @@ def _ts(dt: datetime.datetime) -> int:
 
 
 FIRST_SIGNUP = _day(demo.FIRST_SIGNUP_DATE)
-LAST_SIGNUP = _day(demo.LAST_SIGNUP_DATE)
-LAST_ORDER = _day(demo.LAST_ORDER_DATE)
-LAST_TS = _ts(demo.LAST_TIMESTAMP)
+# The export is taken this many months after the as-of date: it still holds orders
+# dated on or after it, and, for the default as-of date, ends before any run of the
+# benchmark. A stamp later than the run's start would be taken again by every refresh
+# (macros/ltv_incremental_by_user.sql), so the refresh's cost would depend on the day.
+EXPORT_MONTHS_AFTER_AS_OF = 4
+
+
+class Export(NamedTuple):
+    """The last signup day, the last order day and the last timestamp of the data."""
+
+    last_signup: int
+    last_order: int
+    last_ts: int
+
+
+def export_bounds(as_of: datetime.date) -> Export:
+    """demo_data's calendar, ended EXPORT_MONTHS_AFTER_AS_OF months after as_of."""
+    export_day = demo.add_months(as_of, EXPORT_MONTHS_AFTER_AS_OF)
+    last_order = min(demo.LAST_ORDER_DATE, export_day - datetime.timedelta(days=1))
+    signup_margin = demo.LAST_ORDER_DATE - demo.LAST_SIGNUP_DATE
+    return Export(
+        last_signup=_day(min(demo.LAST_SIGNUP_DATE, last_order - signup_margin)),
+        last_order=_day(last_order),
+        last_ts=_day(last_order) * DAY + DAY - 1,
+    )
 
 
 # --------------------------------------------------------------------- date helpers
@@ -132,19 +155,22 @@ class Vocabulary:
 # ---------------------------------------------------------------------------- users
 
 
-def generate_users(rng: np.random.Generator, n: int, as_of: datetime.date) -> dict:
+def generate_users(
+    rng: np.random.Generator, n: int, as_of: datetime.date, export: Export
+) -> dict:
     roll = rng.random(n)
-    n_months = (demo.LAST_SIGNUP_DATE.year * 12 + demo.LAST_SIGNUP_DATE.month) - (
+    last_signup = EPOCH + datetime.timedelta(days=export.last_signup)
+    n_months = (last_signup.year * 12 + last_signup.month) - (
         demo.FIRST_SIGNUP_DATE.year * 12 + demo.FIRST_SIGNUP_DATE.month
     )
     month_ends = month_end(add_months(np.full(n, FIRST_SIGNUP), rng.integers(0, n_months, n)))
     boundaries = np.array([_day(demo.add_months(as_of, -k)) for k in (0, 3, 6, 12)])
     on_boundary = np.minimum(
-        boundaries[rng.integers(0, 4, n)] + rng.integers(0, 2, n), LAST_SIGNUP
+        boundaries[rng.integers(0, 4, n)] + rng.integers(0, 2, n), export.last_signup
     )
-    spread = FIRST_SIGNUP + ((LAST_SIGNUP - FIRST_SIGNUP) * rng.random(n) ** 0.75).astype(
-        np.int64
-    )
+    spread = FIRST_SIGNUP + (
+        (export.last_signup - FIRST_SIGNUP) * rng.random(n) ** 0.75
+    ).astype(np.int64)
     signup_day = np.where(roll < 0.18, month_ends, np.where(roll < 0.24, on_boundary, spread))
     channels, channel_idx = _weighted(rng, demo.CHANNELS, n)
     return {
@@ -160,7 +186,7 @@ def generate_users(rng: np.random.Generator, n: int, as_of: datetime.date) -> di
 
 
 def generate_orders(
-    rng: np.random.Generator, users: dict, as_of: datetime.date, vocab: dict
+    rng: np.random.Generator, users: dict, as_of: datetime.date, vocab: dict, export: Export
 ) -> dict:
     """One row per logical order, numbered in (created_at, user_id) order."""
     n_users = len(users["user_id"])
@@ -188,7 +214,7 @@ def generate_orders(
     k = np.arange(len(user_idx)) - np.repeat(starts, n_orders)
     later = (active_days[user_idx] * rng.random(len(user_idx)) ** 1.5).astype(np.int64)
     day = signup[user_idx] + first_day[user_idx] + np.where(k > 0, later, 0)
-    keep = day <= LAST_ORDER
+    keep = day <= export.last_order
     user_idx, day = user_idx[keep], day[keep]
     n = len(user_idx)
     s = signup[user_idx]
@@ -199,7 +225,7 @@ def generate_orders(
     day = np.where((roll >= 0.04) & (roll < 0.06), month_end(day), day)
     as_of_edge = (roll >= 0.06) & (roll < 0.07) & (s < as_of_day)
     day = np.where(as_of_edge, as_of_day - rng.integers(0, 2, n), day)
-    day = np.minimum(day, LAST_ORDER)
+    day = np.minimum(day, export.last_order)
     statuses, status_idx = _weighted(rng, demo.STATUSES, n)
     currencies, currency_idx = _weighted(rng, demo.CURRENCIES, n)
     amount = np.maximum(1.0, typical[user_idx] * rng.lognormal(0, 0.45, n))
@@ -217,7 +243,9 @@ def generate_orders(
     first_3 = add_months(signup[su], 3) - signup[su]
     starter_rows = {
         "user_idx": su,
-        "day": np.minimum(signup[su] + (rng.random(m) * first_3).astype(np.int64), LAST_ORDER),
+        "day": np.minimum(
+            signup[su] + (rng.random(m) * first_3).astype(np.int64), export.last_order
+        ),
         "cents": np.full(m, int(demo.STARTER_BOX_PRICE * 100), dtype=np.int64),
         "status": vocab["status"].spelled(rng, ["paid"], np.zeros(m, dtype=np.int64)),
         "currency": vocab["currency"].spelled(rng, [None, "USD"], rng.integers(0, 2, m)),
@@ -226,7 +254,7 @@ def generate_orders(
     rows = {key: np.concatenate([regular[key], starter_rows[key]]) for key in regular}
     total = len(rows["day"])
     created = rows["day"] * DAY + time_of_day(rng, total)
-    updated = np.minimum(created + rng.integers(0, 3 * DAY, total), LAST_TS)
+    updated = np.minimum(created + rng.integers(0, 3 * DAY, total), export.last_ts)
     updated_null = rng.random(total) < demo.NULL_UPDATED_AT_SHARE
     user_id = users["user_id"][rows["user_idx"]]
     order = np.lexsort((user_id, created))
@@ -267,23 +295,23 @@ def _take(rows: dict, idx: np.ndarray) -> dict:
     return {key: value[idx].copy() for key, value in rows.items()}
 
 
-def _resend_time(rng: np.random.Generator, rows: dict) -> np.ndarray:
+def _resend_time(rng: np.random.Generator, rows: dict, export: Export) -> np.ndarray:
     """A later updated_at: the row's last update + 1..60 days + random seconds."""
     last = np.where(rows["updated_null"], rows["created_at"], rows["updated_at"])
     n = len(last)
     delay = rng.integers(1, 61, n) * DAY + rng.integers(0, DAY, n)
-    return np.minimum(last + delay, LAST_TS)
+    return np.minimum(last + delay, export.last_ts)
 
 
 def make_dirty(
-    rng: np.random.Generator, orders: dict, users: dict, vocab: dict
+    rng: np.random.Generator, orders: dict, users: dict, vocab: dict, export: Export
 ) -> tuple[dict, dict]:
     """The raw export (one case per sampled order) and the case of each logical order."""
     n = len(orders["order_id"])
     status_vocab = vocab["status"]
     normalized = np.array([s.strip().lower() for s in status_vocab.strings])
     is_revenue = np.isin(normalized, demo.REVENUE_STATUSES)[orders["status"]]
-    early = is_revenue & (orders["created_at"] // DAY <= LAST_ORDER - 90)
+    early = is_revenue & (orders["created_at"] // DAY <= export.last_order - 90)
 
     per_case = max(demo.MIN_ROWS_PER_DIRTY_CASE, round(demo.DIRTY_CASE_SHARE * n))
     perm = rng.permutation(n)
@@ -308,13 +336,13 @@ def make_dirty(
     i = idx("refunded_later")
     resent = _take(raw, i)
     resent["status"] = spelled("refunded", len(i))
-    resent["updated_at"], resent["updated_null"][:] = _resend_time(rng, resent), False
+    resent["updated_at"], resent["updated_null"][:] = _resend_time(rng, resent, export), False
     extra.append(resent)
     i = idx("paid_late")  # first sent as pending, then re-sent with its revenue status
     resent = _take(raw, i)
     raw["status"][i] = spelled("pending", len(i))
     raw["updated_at"][i], raw["updated_null"][i] = raw["created_at"][i], False
-    resent["updated_at"] = _resend_time(rng, _take(raw, i))
+    resent["updated_at"] = _resend_time(rng, _take(raw, i), export)
     resent["updated_null"][:] = False
     extra.append(resent)
     i = idx("amount_corrected")
@@ -322,7 +350,7 @@ def make_dirty(
     factor = np.array([5, 9, 11])[rng.integers(0, 3, len(i))]  # x 0.5, 0.9, 1.1
     q, r = np.divmod(resent["cents"] * factor, 10)
     resent["cents"] = q + ((r > 5) | ((r == 5) & (q % 2 == 1)))  # half-even, like Decimal
-    resent["updated_at"], resent["updated_null"][:] = _resend_time(rng, resent), False
+    resent["updated_at"], resent["updated_null"][:] = _resend_time(rng, resent, export), False
     extra.append(resent)
 
     # One-row cases: the row itself is dirty.
@@ -359,6 +387,7 @@ def generate_delta(
     dirty: dict,
     as_of: datetime.date,
     vocab: dict,
+    export: Export,
     new_share: float = 0.01,
     changed_share: float = 0.001,
 ) -> tuple[dict, dict]:
@@ -384,7 +413,7 @@ def generate_delta(
         "created_at": created,
         "created_null": np.zeros(n_new, dtype=bool),
         # Stamped when the export delivers them, after every row already loaded.
-        "updated_at": LAST_TS + 1 + rng.integers(0, DAY, n_new),
+        "updated_at": export.last_ts + 1 + rng.integers(0, DAY, n_new),
         "updated_null": np.zeros(n_new, dtype=bool),
         "status": status_vocab.spelled(rng, statuses, status_idx),
         "cents": np.round(amount * 100).astype(np.int64),
@@ -412,7 +441,7 @@ def generate_delta(
         ]
     )
     m = n_refund + n_paid
-    changed["updated_at"] = LAST_TS + 1 + rng.integers(0, DAY, m)
+    changed["updated_at"] = export.last_ts + 1 + rng.integers(0, DAY, m)
     changed["updated_null"][:] = False
 
     delta = {key: np.concatenate([new[key], changed[key]]) for key in new}
@@ -486,15 +515,17 @@ def generate_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     vocab = {"status": Vocabulary(), "currency": Vocabulary()}
-    users = generate_users(rng, n_users, as_of)
-    orders = generate_orders(rng, users, as_of, vocab)
-    raw, dirty = make_dirty(rng, orders, users, vocab)
-    delta, delta_counts = generate_delta(rng, users, orders, dirty, as_of, vocab)
+    export = export_bounds(as_of)
+    users = generate_users(rng, n_users, as_of, export)
+    orders = generate_orders(rng, users, as_of, vocab, export)
+    raw, dirty = make_dirty(rng, orders, users, vocab, export)
+    delta, delta_counts = generate_delta(rng, users, orders, dirty, as_of, vocab, export)
     write_csv(users_frame(users), out_dir / "users.csv", "users")
     write_csv(orders_frame(raw, vocab), out_dir / "orders.csv", "orders")
     write_csv(orders_frame(delta, vocab), out_dir / "orders_delta.csv", "orders")
     return {
         "users": n_users,
+        "data_ends": str(EPOCH + datetime.timedelta(days=export.last_order)),
         "logical_orders": len(orders["order_id"]),
         "raw_order_rows": len(raw["order_id"]),
         "dirty_orders_per_case": dirty["counts"],

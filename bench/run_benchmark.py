@@ -1030,8 +1030,12 @@ def render_markdown(report: dict) -> str:
         f"({data['raw_order_rows'] / data['users']:.2f} per user); dirty cases "
         f"{sum(data['dirty_orders_per_case'].values()):,} orders "
         f"({next(iter(data['dirty_orders_per_case'].values())):,} per case, 11 cases). "
+        f"The data end on {data.get('data_ends')} "
+        f"({'before' if str(data.get('data_ends')) < report['started_at'][:10] else 'AFTER'} "
+        "the run: a stamp after the run's start is taken again by every refresh). "
         f"Delta for (d): {data['delta_new_orders']:,} new orders + "
-        f"{data['delta_refunded']:,} refunds + {data['delta_paid_late']:,} late payments. "
+        f"{data['delta_refunded']:,} refunds + {data['delta_paid_late']:,} late payments, "
+        "stamped the day after the data end. "
         f"Generated and written in {data.get('generate_and_write_s', 'reused')} s; "
         f"CSV MB {data.get('csv_mb')}.",
         "",
