@@ -1,8 +1,8 @@
 {#-
     Per user, over the revenue days before the as-of date: revenue and revenue
     orders within each horizon and over the lifetime, first and last revenue day,
-    and what user_rfm needs (purchase days, the first day's revenue). Every user
-    of int_user_revenue_days has a row, zeros when nothing counts yet.
+    what user_rfm needs (purchase days, the first day's revenue), and the signup
+    date the horizons ended from. Every user of int_user_revenue_days has a row, zeros when nothing counts yet.
     Incremental (delete+insert by user): a run recomputes only the users whose
     revenue days were rewritten since the last run (their processed_at), and, when
     the as-of date has moved, those with a revenue day between the old and the new
@@ -119,6 +119,7 @@ user_totals as (
             as first_order_date,
         max(case when order_date < {{ as_of }} then order_date end)
             as last_order_date,
+        max(signup_date) as signup_date,
         max(processed_at) as revenue_days_processed_at,
         max(inputs_fingerprint) as inputs_fingerprint
 
@@ -147,6 +148,7 @@ final as (
             as first_purchase_day_revenue,
 
         ---------- dates
+        signup_date,
         first_order_date,
         last_order_date,
         {{ as_of }} as computed_as_of_date,

@@ -12,7 +12,10 @@ empty the incremental tables, as a PostgreSQL crash empties unlogged tables: the
 next run must rebuild them whole. Last, change what no stamp shows: the revenue
 statuses, then the raw tables themselves (var ltv_source_schema, as when the
 project is pointed from the demo at real data: other users, other amounts, orders
-missing, all stamped long ago). Each run must equal a full refresh.
+missing, all stamped long ago). Each run must equal a full refresh. Users carry no
+update stamp: after a signup corrected in place, a user deleted and a user row that
+lands late, the incremental build must fail the test that names them, and
+`--full-refresh` must pass.
 """
 
 import json
@@ -23,6 +26,7 @@ from decimal import Decimal
 import demo_data
 import duckdb
 import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 from conftest import (
     PROJECT_DIR,
     RAW_SCHEMA,
@@ -168,12 +172,15 @@ def delta_rows(orders: list, users: list) -> list:
     return delta
 
 
-def build(warehouse, profiles_dir, work_dir, as_of: date, *extra, **other_vars) -> None:
+def build(
+    warehouse, profiles_dir, work_dir, as_of: date, *extra, check=True, **other_vars
+) -> dbtRunnerResult:
+    """dbt build; unless check is false, fail the test when it does not succeed."""
     dbt_vars = {"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": as_of.isoformat()}
     with pytest.MonkeyPatch.context() as env:
         for name, value in warehouse.dbt_env().items():
             env.setenv(name, value)
-        run_dbt([
+        return (run_dbt if check else dbtRunner().invoke)([
             "build",
             "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(profiles_dir),
@@ -183,6 +190,38 @@ def build(warehouse, profiles_dir, work_dir, as_of: date, *extra, **other_vars) 
             "--log-path", str(work_dir / "logs"),
             *extra,
         ])
+
+
+def unstamped_user_changes(users: list, orders: list, other_users: set) -> tuple:
+    """Statements that change the other raw users without a stamp, and the user ids
+    they touch: the signup of a user without orders moved back 40 days (a user with
+    orders stamped after the run's start is recomputed on every run, which would
+    correct it), a user deleted, and a user who signed up long ago (left out of the
+    other users) landing late."""
+    buyers = {order["user_id"] for order in orders}
+    ids = sorted(user["user_id"] for user in users if user["user_id"] in other_users)
+    corrected = min(user_id for user_id in ids if user_id not in buyers)
+    deleted = ids[0] if ids[0] != corrected else ids[1]
+    late = min(
+        user["user_id"]
+        for user in users
+        if user["user_id"] % 7 == 0
+        and user["created_at"] is not None
+        and user["created_at"] < datetime(2025, 1, 1)
+    )
+    statements = (
+        f"update {OTHER_RAW_SCHEMA}.users "
+        f"set created_at = created_at - interval '40 days' where user_id = {corrected}",
+        f"delete from {OTHER_RAW_SCHEMA}.users where user_id = {deleted}",
+        f"insert into {OTHER_RAW_SCHEMA}.users "
+        f"select * from {RAW_SCHEMA}.users where user_id = {late}",
+    )
+    reasons = {
+        corrected: "signup_changed_in_place",
+        deleted: "user_deleted_from_raw_users",
+        late: "user_missing_from_revenue_totals",
+    }
+    return statements, reasons
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
@@ -236,7 +275,31 @@ def incremental_and_full(request, profiles_dir, tmp_path_factory):
         )
         full[name] = read_marts(warehouse)
     full["third, after losing the incremental tables"] = full["third"]
-    return incremental, full, delta
+    # Users changed without a stamp: the incremental build must name them.
+    statements, reasons = unstamped_user_changes(
+        users,
+        orders + delta,
+        {row["user_id"] for row in full["other raw tables"]["user_ltv"].rows},
+    )
+    warehouse.execute(*statements)
+    other_vars = other_inputs["other raw tables"]
+    result = build(
+        warehouse, profiles_dir, work_dir, THIRD_AS_OF,
+        "--target", engine, "--store-failures", check=False, **other_vars,
+    )
+    failed = {r.node.name: r.failures for r in result.result if r.status == "fail"}
+    named = {
+        row["user_id"]: row["reason"]
+        for row in warehouse.read_table(
+            "dbt_test__audit", "assert_incremental_users_match_raw_users"
+        ).rows
+    }
+    build(
+        warehouse, profiles_dir, work_dir, THIRD_AS_OF,
+        "--target", engine, "--full-refresh", **other_vars,
+    )
+    unstamped = {"expected": reasons, "named": named, "failed_tests": failed}
+    return incremental, full, delta, unstamped
 
 
 def read_marts(warehouse) -> dict:
@@ -255,7 +318,7 @@ def read_marts(warehouse) -> dict:
 )
 @pytest.mark.parametrize("mart", sorted(MART_KEYS))
 def test_incremental_run_equals_full_refresh(incremental_and_full, mart, run):
-    incremental, full, _ = incremental_and_full
+    incremental, full, _, _ = incremental_and_full
     assert full[run][mart].rows, f"{mart} is empty"
     problems = column_differences(
         full[run][mart].rows, incremental[run][mart], MART_KEYS[mart]
@@ -271,14 +334,14 @@ def lifetime_revenue(marts: dict) -> Decimal:
 
 def test_moving_the_as_of_date_back_changes_lifetime_revenue(incremental_and_full):
     """The third run is not a no-op: revenue days between the two dates drop out."""
-    _, full, _ = incremental_and_full
+    _, full, _, _ = incremental_and_full
     assert lifetime_revenue(full["third"]) < lifetime_revenue(full["second"])
 
 
 def test_other_inputs_change_the_marts(incremental_and_full):
     """Neither change of inputs is a no-op: pending orders add revenue, and the
     other raw tables have fewer users, fewer orders and doubled amounts."""
-    _, full, _ = incremental_and_full
+    _, full, _, _ = incremental_and_full
     statuses, raw_tables = full["other revenue statuses"], full["other raw tables"]
     assert lifetime_revenue(statuses) > lifetime_revenue(full["third"])
     assert len(raw_tables["user_ltv"].rows) < len(statuses["user_ltv"].rows)
@@ -287,10 +350,18 @@ def test_other_inputs_change_the_marts(incremental_and_full):
 
 def test_delta_changes_the_marts(incremental_and_full):
     """The delta is not a no-op: refunds and late orders move lifetime revenue."""
-    _, full, delta = incremental_and_full
+    _, full, delta, _ = incremental_and_full
     assert len(delta) > 20
     audit = {row["order_id"]: row for row in full["second"]["order_audit"].rows}
     refunded = [row for row in delta if row["status"] == "refunded"]
     assert refunded and all(
         audit[row["order_id"]]["order_status"] == "refunded" for row in refunded
     )
+
+
+def test_users_changed_without_a_stamp_fail_the_build_by_name(incremental_and_full):
+    """A signup corrected in place, a user deleted and a user row landing late are
+    named, each with its reason, by the test that asks for --full-refresh."""
+    *_, unstamped = incremental_and_full
+    assert unstamped["named"] == unstamped["expected"]
+    assert unstamped["failed_tests"].get("assert_incremental_users_match_raw_users") == 3
