@@ -9,7 +9,9 @@ logical orders each, one case per order): exact duplicates, re-sent rows (refund
 later, paid late, amount corrected), null user_id, null created_at, null and negative
 and zero amounts, unknown users, orders before signup, statuses in any case with stray
 spaces, null updated_at. It is not row-for-row identical to demo_data (another random
-stream), only statistically alike. About 7.9 raw order rows per user.
+stream), only statistically alike. About 7.9 raw order rows per user. One
+difference: the data end four months after the as-of date (`export_bounds`), not
+on demo_data's last day, so that no stamp lies after the benchmark's run.
 
 `generate_delta` draws the refresh of step (d): 1% new orders (new order_ids, dated in
 the week before the as-of date: they arrive late) and new versions of 0.1% of the
