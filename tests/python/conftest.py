@@ -37,9 +37,14 @@ from demo_data import as_text  # noqa: E402
 from ensure_postgres import connection_settings  # noqa: E402
 
 ENGINES = ["duckdb", "postgres"]
-N_USERS = 6000
-SEED = 7
-AS_OF_DATE = date(2026, 3, 31)  # a month end, where horizon date math is sharpest
+# Other datasets on demand, e.g. LTV_TEST_USERS=50000 LTV_TEST_SEED=11
+# LTV_TEST_AS_OF=2024-02-29: the same comparisons over more and other random users.
+# The checks that the dataset holds every kind of dirt and case are written for the
+# default one: another may lack a case (no signup after a late as-of date, say).
+N_USERS = int(os.environ.get("LTV_TEST_USERS", 6000))
+SEED = int(os.environ.get("LTV_TEST_SEED", 7))
+# A month end by default, where horizon date math is sharpest.
+AS_OF_DATE = date.fromisoformat(os.environ.get("LTV_TEST_AS_OF", "2026-03-31"))
 RAW_SCHEMA = "ltv_pytest_raw"
 MART_SCHEMA = "ltv_pytest"
 # A suffix keeps concurrent runs on one server apart (e.g. LTV_TEST_DB_SUFFIX=_ci).
