@@ -1,5 +1,7 @@
 -- Every distinct raw order id is in order_audit exactly once, counted as revenue or
--- with an exclusion reason, and order_audit invents no order id.
+-- with an exclusion reason, and order_audit invents no order id. One full outer
+-- join: order_audit is a view over every raw row, so each extra pass repeats the
+-- deduplication.
 with
 
 raw_orders as (
@@ -14,42 +16,26 @@ audited_orders as (
 
 ),
 
-missing_from_audit as (
+compared as (
 
     select
-        raw_orders.order_id,
-        'raw order missing from order_audit' as problem
+        coalesce(raw_orders.order_id, audited_orders.order_id) as order_id,
+        case
+            when audited_orders.order_id is null
+                then 'raw order missing from order_audit'
+            when raw_orders.order_id is null
+                then 'order_audit row without a raw order'
+            when
+                not audited_orders.is_revenue
+                and audited_orders.exclusion_reason is null
+                then 'neither revenue nor excluded with a reason'
+        end as problem
+
     from raw_orders
-    left join audited_orders
+    full outer join audited_orders
         on raw_orders.order_id = audited_orders.order_id
-    where audited_orders.order_id is null
-
-),
-
-unknown_to_source as (
-
-    select
-        audited_orders.order_id,
-        'order_audit row without a raw order' as problem
-    from audited_orders
-    left join raw_orders
-        on audited_orders.order_id = raw_orders.order_id
-    where raw_orders.order_id is null
-
-),
-
-unexplained as (
-
-    select
-        order_id,
-        'neither revenue nor excluded with a reason' as problem
-    from audited_orders
-    where not is_revenue and exclusion_reason is null
 
 )
 
-select * from missing_from_audit
-union all
-select * from unknown_to_source
-union all
-select * from unexplained
+select * from compared
+where problem is not null
