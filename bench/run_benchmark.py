@@ -16,6 +16,7 @@ Steps (see bench/README.md):
   (d)   append 1% new orders and new versions (refund, late payment) of 0.1% of the
         existing ones, then `dbt run` again (no --full-refresh): whatever the project
         does incrementally, or a full rebuild when it has no incremental model;
+  (e)   `dbt test` after (d): what `dbt build` adds (reported, not in the ratios);
   analyst queries on PostgreSQL's marts (median of 5 after a warm-up, EXPLAIN each).
 
 Results: printed, and written to bench/results/latest.md and latest.json (plus the
@@ -445,6 +446,12 @@ MODEL_LINE = re.compile(
 )
 
 
+def node_name(unique_id: str) -> str:
+    """model.ltv.user_ltv -> user_ltv; test.ltv.unique_user_ltv_user_id.3f2a -> its name."""
+    kind, _, name, *_ = unique_id.split(".")
+    return name if kind == "test" else unique_id.split(".")[-1]
+
+
 def dbt_step(name: str, verb: str, engine: str, ctx: dict) -> dict:
     """Run one dbt command; keep its run_results.json and summarize the node times."""
     target = ctx["work_dir"] / engine / "target"
@@ -469,7 +476,7 @@ def dbt_step(name: str, verb: str, engine: str, ctx: dict) -> dict:
         run_results = json.loads(results_file.read_text())
         nodes = [
             {
-                "model": r["unique_id"].split(".")[-1],
+                "model": node_name(r["unique_id"]),
                 "unique_id": r["unique_id"],
                 "status": r["status"],
                 "execution_time_s": round(r["execution_time"], 2),
@@ -933,6 +940,13 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
             }
             log(f"  validation after (d): {res['validation_d']}")
 
+        # Not in the ratios: what `dbt build` adds to the refresh, every data and unit
+        # test on the refreshed tables.
+        log(f"{engine}: (e) dbt test")
+        res["e_dbt_test"] = dbt_step("e_dbt_test", "test", engine, ctx)
+        e = res["e_dbt_test"]
+        log(f"  (e) {e['status']}: wall {e['wall_s']}s, tests {e.get('elapsed_time_s')}s")
+
     if a.get("elapsed_time_s") and b.get("statement_s"):
         res["ratio_a_over_b"] = round(a["elapsed_time_s"] / b["statement_s"], 2)
     if a.get("elapsed_time_s") and d.get("elapsed_time_s"):
@@ -1059,6 +1073,7 @@ def render_markdown(report: dict) -> str:
         res = report["results"][engine]
         server = engine == "postgres"
         a, b, d = res.get("a_dbt_run"), res.get("b_expert_sql"), res.get("d_dbt_run")
+        e = res.get("e_dbt_test")
         lines += [
             f"### {engine}",
             "",
@@ -1072,6 +1087,8 @@ def render_markdown(report: dict) -> str:
                      (report.get("pandas") or {}).get("compute_s")),
             step_row("(d) load delta", res.get("d_load_delta"), server=server),
             step_row("(d) dbt run after the delta", d, d and d.get("elapsed_time_s"), server),
+            step_row("(e) dbt test after (d) (what dbt build adds)", e,
+                     e and e.get("elapsed_time_s"), server),
             "",
             f"- **(a)/(b) = {fmt(res.get('ratio_a_over_b'))}** (models' time over the "
             f"expert statement); **(d)/(a) = {fmt(res.get('ratio_d_over_a'))}**. "
@@ -1093,14 +1110,15 @@ def render_markdown(report: dict) -> str:
                         f"{s['client_cpu_s']} s, peak backends {s['server_peak_backends']}, "
                         f"temp files {s.get('server_temp_files')}"
                     )
-        for key, label in (("a_dbt_run", "(a)"), ("d_dbt_run", "(d)")):
+        for key, label in (("a_dbt_run", "(a)"), ("d_dbt_run", "(d)"), ("e_dbt_test", "(e)")):
             step = res.get(key)
             if step and step.get("nodes"):
                 top = ", ".join(
                     f"{n['model']} ({n.get('materialized') or '?'}) {n['execution_time_s']}s"
                     for n in top_models(step)
                 )
-                lines.append(f"- {label} slowest models: {top}")
+                kind = "tests" if key == "e_dbt_test" else "models"
+                lines.append(f"- {label} slowest {kind}: {top}")
             if step and step.get("status") == "timeout":
                 lines.append(
                     f"- {label} **stopped after {step['wall_s']} s (timeout)**; the models "
@@ -1257,7 +1275,7 @@ def main(argv=None) -> None:
         "results": results,
     }
     for res in results.values():  # keep the JSON readable: no SQL text per node
-        for key in ("a_dbt_run", "d_dbt_run"):
+        for key in ("a_dbt_run", "d_dbt_run", "e_dbt_test"):
             for node in (res.get(key) or {}).get("nodes", []):
                 node.pop("compiled_code", None)
     markdown = render_markdown(report)
