@@ -59,11 +59,15 @@ EXPORT_MONTHS_AFTER_AS_OF = 4
 
 
 class Export(NamedTuple):
-    """The last signup day, the last order day and the last timestamp of the data."""
+    """The last signup day and the last order day of the data (days since 1970)."""
 
     last_signup: int
     last_order: int
-    last_ts: int
+
+    @property
+    def last_ts(self) -> int:
+        """The last second of the last order day."""
+        return self.last_order * DAY + DAY - 1
 
 
 def export_bounds(as_of: datetime.date) -> Export:
@@ -74,7 +78,6 @@ def export_bounds(as_of: datetime.date) -> Export:
     return Export(
         last_signup=_day(min(demo.LAST_SIGNUP_DATE, last_order - signup_margin)),
         last_order=_day(last_order),
-        last_ts=_day(last_order) * DAY + DAY - 1,
     )
 
 

@@ -448,8 +448,8 @@ MODEL_LINE = re.compile(
 
 def node_name(unique_id: str) -> str:
     """model.ltv.user_ltv -> user_ltv; test.ltv.unique_user_ltv_user_id.3f2a -> its name."""
-    kind, _, name, *_ = unique_id.split(".")
-    return name if kind == "test" else unique_id.split(".")[-1]
+    parts = unique_id.split(".")
+    return parts[2] if parts[0] == "test" else parts[-1]
 
 
 def dbt_step(name: str, verb: str, engine: str, ctx: dict) -> dict:

@@ -2,7 +2,8 @@
     Per user, over the revenue days before the as-of date: revenue and revenue
     orders within each horizon and over the lifetime, first and last revenue day,
     what user_rfm needs (purchase days, the first day's revenue), and the signup
-    date the horizons ended from. Every user of int_user_revenue_days has a row, zeros when nothing counts yet.
+    date the horizons ended from. Every user of int_user_revenue_days has a row,
+    zeros when nothing counts yet.
     Incremental (delete+insert by user): a run recomputes only the users whose
     revenue days were rewritten since the last run (their processed_at), and, when
     the as-of date has moved, those with a revenue day between the old and the new

@@ -24,7 +24,7 @@ def generated(tmp_path_factory):
     return out, info
 
 
-def newest(con, csv_file, expression):
+def scalar(con, csv_file, expression):
     query = f"select {expression} from read_csv('{csv_file}', header = true)"
     return con.execute(query).fetchone()[0]
 
@@ -38,9 +38,9 @@ def test_no_stamp_after_the_data_end_and_the_delta_after_it(generated):
     out, info = generated
     end = datetime.datetime.fromisoformat(info["data_ends"]) + datetime.timedelta(days=1)
     with duckdb.connect() as con:
-        assert newest(con, out / "users.csv", "max(created_at)") < end
-        assert newest(con, out / "orders.csv", "max(greatest(created_at, updated_at))") < end
-        assert newest(con, out / "orders_delta.csv", "min(updated_at)") >= end
+        assert scalar(con, out / "users.csv", "max(created_at)") < end
+        assert scalar(con, out / "orders.csv", "max(greatest(created_at, updated_at))") < end
+        assert scalar(con, out / "orders_delta.csv", "min(updated_at)") >= end
     assert end <= datetime.datetime.now(), "the default data must end before any run"
 
 
