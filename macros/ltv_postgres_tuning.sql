@@ -1,17 +1,17 @@
 {#
-    PostgreSQL only, for the models dbt materializes as tables (other engines and
-    views: nothing). A table dbt has just created has no planner statistics until
-    autovacuum gets to it, so the next model plans blind: analyze it at once. The
-    default work_mem (4 MB) sends every sort and hash of millions of rows to disk:
-    raise it for the model's own transaction (var ltv_postgres_work_mem). Var
-    ltv_postgres_jit turns JIT on or off the same way; null, the default, keeps
-    the server's setting.
+    PostgreSQL only, for the models dbt materializes as tables and for the seeds
+    (other engines and views: nothing). A table dbt has just created or loaded has
+    no planner statistics until autovacuum gets to it, so the next model plans
+    blind: analyze it at once. The default work_mem (4 MB) sends every sort and
+    hash of millions of rows to disk: raise it for the model's own transaction
+    (var ltv_postgres_work_mem). Var ltv_postgres_jit turns JIT on or off the same
+    way; null, the default, keeps the server's setting.
 #}
 
 {%- macro ltv_is_postgres_table() -%}
     {{ return(
         target.type == 'postgres'
-        and config.get('materialized') in ('table', 'incremental')
+        and config.get('materialized') in ('table', 'incremental', 'seed')
     ) }}
 {%- endmacro %}
 

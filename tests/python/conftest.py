@@ -206,10 +206,18 @@ class DuckDbWarehouse:
                 )
                 connection.unregister("incoming")
 
-    def read_table(self, schema: str, name: str) -> Table:
+    def execute(self, *statements: str) -> None:
         with duckdb.connect(str(self.path)) as connection:
-            cursor = connection.execute(f"select * from {schema}.{name}")
+            for statement in statements:
+                connection.execute(statement)
+
+    def query(self, sql: str) -> Table:
+        with duckdb.connect(str(self.path)) as connection:
+            cursor = connection.execute(sql)
             return rows_as_table(cursor.description, cursor.fetchall())
+
+    def read_table(self, schema: str, name: str) -> Table:
+        return self.query(f"select * from {schema}.{name}")
 
 
 class PostgresWarehouse:
@@ -252,6 +260,13 @@ class PostgresWarehouse:
                     "from stdin with (format csv, null '\\N')",
                     csv_stream(text_rows(dataset.rows(table), names)),
                 )
+        connection.close()
+
+    def execute(self, *statements: str) -> None:
+        connection = self.connect(self.database)
+        with connection, connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
         connection.close()
 
     def query(self, sql: str) -> Table:

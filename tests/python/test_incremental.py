@@ -80,13 +80,6 @@ class IncrementalPostgres(PostgresWarehouse):
     def truncate(self, table: str) -> None:
         self.execute(f"truncate {self.schema}.{table}")
 
-    def execute(self, *statements: str) -> None:
-        connection = self.connect(self.database)
-        with connection, connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-        connection.close()
-
 
 class IncrementalDuckDb(DuckDbWarehouse):
     def __init__(self, work_dir):
@@ -94,11 +87,6 @@ class IncrementalDuckDb(DuckDbWarehouse):
 
     def truncate(self, table: str) -> None:
         self.execute(f"delete from {self.schema}.{table}")
-
-    def execute(self, *statements: str) -> None:
-        with duckdb.connect(str(self.path)) as connection:
-            for statement in statements:
-                connection.execute(statement)
 
     def append(self, table: str, rows: list) -> None:
         names = [name for name, _ in RAW_TABLES[table]]

@@ -261,6 +261,50 @@ def test_every_order_is_revenue_or_has_a_reason(default_as_of_build):
     assert {row["is_revenue"] for row in audit} == {True, False}
 
 
+def test_audit_test_names_every_broken_order(default_as_of_build):
+    """assert_every_raw_order_is_accounted_for holds all of order_audit's row checks:
+    run on a copy of order_audit broken six ways, it returns exactly the six broken
+    orders, each with its problem (and none on the intact rows)."""
+    project = default_as_of_build.project
+    audit = sorted(project.rows(MART_SCHEMA, "order_audit"), key=lambda r: r["order_id"])
+    excluded = [row["order_id"] for row in audit if not row["is_revenue"]]
+    revenue = [row["order_id"] for row in audit if row["is_revenue"]]
+    typo, unexplained, twice, missing = excluded[:4]
+    invented = audit[-1]["order_id"] + 1000
+    broken = f"{MART_SCHEMA}.broken_order_audit"
+    expected = {
+        typo: "exclusion reason not accepted",
+        revenue[0]: "revenue with an exclusion reason",
+        unexplained: "neither revenue nor excluded with a reason",
+        twice: "order id more than once in order_audit",
+        missing: "raw order missing from order_audit",
+        invented: "order_audit row without a raw order",
+    }
+    test_sql = (
+        project.work_dir / "target" / "compiled" / "ltv" / "tests" / "reconciliation"
+        / "assert_every_raw_order_is_accounted_for.sql"
+    ).read_text()
+    assert test_sql.count('"order_audit"') == 1
+    project.warehouse.execute(
+        f"create table {broken} as select * from {MART_SCHEMA}.order_audit",
+        f"update {broken} set exclusion_reason = 'typo' where order_id = {typo}",
+        f"update {broken} set exclusion_reason = 'non_revenue_status'"
+        f" where order_id = {revenue[0]}",
+        f"update {broken} set exclusion_reason = null where order_id = {unexplained}",
+        f"insert into {broken} select * from {MART_SCHEMA}.order_audit"
+        f" where order_id = {twice}",
+        f"update {broken} set order_id = {invented} where order_id = {missing}",
+    )
+    try:
+        found = project.warehouse.query(
+            test_sql.replace('"order_audit"', '"broken_order_audit"')
+        ).rows
+    finally:
+        project.warehouse.execute(f"drop table {broken}")
+    assert {row["order_id"]: row["problem"] for row in found} == expected
+    assert len(found) == len(expected)
+
+
 def test_user_ltv_revenue_is_the_revenue_of_order_audit(default_as_of_build):
     """Lifetime revenue of user_ltv = amount_usd of the revenue orders, exactly."""
     project = default_as_of_build.project
