@@ -56,10 +56,9 @@
 
 {% macro default__ltv_utc_timestamp(expression, data_type=none) -%}
     {%- set as_text = 'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')' -%}
-    {%- set known_type = (data_type or '') | lower | trim -%}
-    {%- if known_type in ('timestamp', 'timestamp without time zone') -%}
+    {%- if ltv_is_plain_timestamp_type(data_type) -%}
         {{ expression }}
-    {%- elif known_type == 'date' -%}
+    {%- elif data_type == 'date' -%}
         cast({{ expression }} as timestamp)
     {%- else -%}
     case
@@ -71,17 +70,23 @@
 {%- endmacro %}
 
 {#-
-    The data types of `relation`'s columns, by lower-case column name; empty
-    while dbt parses, and for a relation that does not exist yet.
+    The data types of `relation`'s columns in lower case, by lower-case column
+    name; empty while dbt parses, and for a relation that does not exist yet.
 -#}
 {% macro ltv_column_types(relation) -%}
     {%- set types = {} -%}
     {%- if execute -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do types.update({column.name | lower: column.data_type}) -%}
+            {%- set data_type = column.data_type | lower | trim -%}
+            {%- do types.update({column.name | lower: data_type}) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return(types) }}
+{%- endmacro %}
+
+{#- Whether a type of ltv_column_types is a timestamp without time zone. -#}
+{% macro ltv_is_plain_timestamp_type(data_type) -%}
+    {{ return(data_type in ('timestamp', 'timestamp without time zone')) }}
 {%- endmacro %}
 
 {#- Spark parses offsets itself; the profile runs the session in UTC. -#}

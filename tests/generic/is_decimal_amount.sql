@@ -9,8 +9,7 @@
 {% test is_decimal_amount(model, column_name) %}
 {{- ltv_depends_on_demo_raw_tables() }}
 
-{%- set data_type = (ltv_column_types(model).get(column_name | lower) or '')
-    | lower | trim %}
+{%- set data_type = ltv_column_types(model).get(column_name | lower, '') %}
 {%- set as_text = 'cast(' ~ column_name ~ ' as ' ~ dbt.type_string() ~ ')' %}
 
 select {{ column_name }} as invalid_value

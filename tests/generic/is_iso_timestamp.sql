@@ -9,14 +9,13 @@
 {% test is_iso_timestamp(model, column_name) %}
 {{- ltv_depends_on_demo_raw_tables() }}
 
-{%- set data_type = (ltv_column_types(model).get(column_name | lower) or '')
-    | lower | trim %}
+{%- set data_type = ltv_column_types(model).get(column_name | lower) %}
 
 select {{ column_name }} as invalid_value
 from {{ model }}
 where
     {{ column_name }} is not null
-    {%- if data_type in ('timestamp', 'timestamp without time zone') %}
+    {%- if ltv_is_plain_timestamp_type(data_type) %}
     and not (
         {{ column_name }} >= cast('0001-01-01 00:00:00' as timestamp)
         and {{ column_name }} <= cast('9999-12-31 23:59:59.999999' as timestamp)
