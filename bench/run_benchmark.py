@@ -493,6 +493,13 @@ def dbt_step(name: str, verb: str, engine: str, ctx: dict) -> dict:
         for node in nodes:
             config = manifest["nodes"].get(node["unique_id"], {}).get("config", {})
             node["materialized"] = config.get("materialized")
+        result["threads"] = len(  # the hooks run on dbt's main thread
+            {r["thread_id"] for r in run_results["results"] if r["unique_id"].startswith("model.")}
+        )
+        result["critical_path"] = critical_path(nodes, manifest)
+        result["whole_table_models_s"] = round(
+            sum(n["execution_time_s"] for n in nodes if n["materialized"] == "table"), 2
+        )
     else:  # timeout or crash: the models that finished, from the console log
         text = Path(result["stdout"]).read_text()
         result["nodes"] = sorted(
@@ -504,6 +511,44 @@ def dbt_step(name: str, verb: str, engine: str, ctx: dict) -> dict:
             key=lambda n: -n["execution_time_s"],
         )  # fmt: skip
     return result
+
+
+def critical_path(nodes: list, manifest: dict) -> dict:
+    """The run's longest chain of dependent nodes by execution time: no thread count
+    finishes the run sooner, whatever the other nodes cost."""
+    seconds = {n["unique_id"]: n["execution_time_s"] for n in nodes}
+    longest: dict = {}  # unique_id -> (seconds of the chain ending there, the chain)
+
+    def chain(uid: str) -> tuple:
+        if uid not in longest:
+            parents = manifest["nodes"].get(uid, {}).get("depends_on", {}).get("nodes", [])
+            before = max((chain(p) for p in parents if p in seconds), default=(0, []))
+            longest[uid] = (before[0] + seconds[uid], before[1] + [uid])
+        return longest[uid]
+
+    total, path = max((chain(uid) for uid in seconds), default=(0, []))
+    return {"seconds": round(total, 2), "nodes": [node_name(uid) for uid in path]}
+
+
+def floor_lines(a: dict | None, b: dict | None, d: dict | None) -> list:
+    """The bounds this model graph puts on the ratios, from the runs' own node times."""
+    lines = []
+    path = (a or {}).get("critical_path")
+    if path and (b or {}).get("statement_s"):
+        lines.append(
+            f"- (a)'s longest chain of dependent models took {path['seconds']} s "
+            f"({' → '.join(path['nodes'])}): on any number of threads, (a)/(b) ≥ "
+            f"{path['seconds'] / b['statement_s']:.2f} with these models as they ran."
+        )
+    if (d or {}).get("whole_table_models_s") and (a or {}).get("elapsed_time_s"):
+        floor_s = d["whole_table_models_s"] / d["threads"]
+        lines.append(
+            f"- (d) rebuilt its whole-table models (every mart row carries as_of_date; "
+            f"user_ltv ranks every user) in {d['whole_table_models_s']} s of node time, "
+            f"at least {floor_s:.2f} s on {d['threads']} threads: (d)/(a) ≥ "
+            f"{floor_s / a['elapsed_time_s']:.2f} even if the incremental models cost nothing."
+        )
+    return lines
 
 
 def top_models(step: dict, n: int = 5) -> list:
@@ -1126,6 +1171,7 @@ def render_markdown(report: dict) -> str:
                 )
             elif step and step.get("status") != "ok":
                 lines.append(f"- {label} {step['status']}: {step.get('error_tail', '')[-300:]!r}")
+        lines.extend(floor_lines(a, b, d))
         shas = {k: (res.get(k) or {}).get("models_sha256") for k in ("a_dbt_run", "d_dbt_run")}
         changed = [k for k in ("a_dbt_run", "d_dbt_run") if (res.get(k) or {}).get(
             "models_changed_during_run")]
