@@ -24,7 +24,7 @@
 {%- endmacro %}
 
 {#-
-    The column of int_users_revenue_by_horizon that says whether a user counts in
+    The column of int_users_aggregated that says whether a user counts in
     a horizon's statistics: its completeness flag (every user for lifetime).
 -#}
 {% macro ltv_horizon_is_eligible(horizon) -%}

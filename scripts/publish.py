@@ -3,10 +3,7 @@
 Usage: python scripts/publish.py [--vars YAML] [other `dbt build` options]
 
 1. Write: `dbt build --target postgres` into the schema `<DBT_SCHEMA>_build` (dropped
-   first, so every build starts clean, then seeded with a copy of the published
-   incremental tables, so that the build refreshes them incrementally instead of
-   recomputing every user; `--full-refresh` recomputes them). Analysts have no
-   `usage` on it: var
+   first, so every build starts clean). Analysts have no `usage` on it: var
    `ltv_grant_schema_usage` is false for this build, so they cannot read it even
    though the marts in it already carry their `select` grants.
 2. Audit: the same `dbt build` runs every test; a failing test or model fails it. The
@@ -53,8 +50,6 @@ SELECTION_FLAGS = {
     "--resource-type", "--resource-types", "--exclude-resource-type",
 }
 LOCKABLE_RELKINDS = ("r", "p", "v", "m", "f")  # tables, views, materialized, foreign
-# Incremental models whose state a build continues from the published schema.
-INCREMENTAL_TABLES = ("int_user_revenue_days", "int_user_revenue_totals")
 
 
 def log(message: str) -> None:
@@ -138,28 +133,6 @@ def drop_schema(connection, schema: str) -> None:
         cursor.execute(
             sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema))
         )
-
-
-def carry_over_incremental_tables(connection, published: str, build_schema: str) -> None:
-    """Copy the published incremental tables into the fresh build schema."""
-    identifier = sql.Identifier
-    with connection, connection.cursor() as cursor:
-        cursor.execute(sql.SQL("create schema {}").format(identifier(build_schema)))
-        for table in INCREMENTAL_TABLES:
-            cursor.execute(
-                "select 1 from information_schema.tables "
-                "where table_schema = %s and table_name = %s",
-                [published, table],
-            )
-            if cursor.fetchone() is None:
-                continue
-            cursor.execute(
-                sql.SQL("create table {}.{} as select * from {}.{}").format(
-                    identifier(build_schema), identifier(table),
-                    identifier(published), identifier(table),
-                )
-            )
-            log(f"continuing {table} from {published}")
 
 
 def build(target: str, dbt_vars: dict, dbt_args: list, build_schema: str) -> int:
@@ -300,7 +273,6 @@ def main(argv: list) -> int:
             return 2
         log(f"building into {build_schema}")
         drop_schema(connection, build_schema)
-        carry_over_incremental_tables(connection, published, build_schema)
         if build(args.target, dbt_vars, dbt_args, build_schema) != 0:
             log(f"the build failed: nothing published, {published} is unchanged")
             return 1

@@ -1,10 +1,11 @@
 {#- One row per user and horizon: what ltv_distribution buckets. -#}
+{{ config(materialized='view') }}
 
 with
 
 users as (
 
-    select * from {{ ref('int_users_revenue_by_horizon') }}
+    select * from {{ ref('int_users_aggregated') }}
 
 ),
 

@@ -8,7 +8,7 @@ per_channel as (
         1.0 * active_users / eligible_users as active_share,
         total_revenue / eligible_users as ltv_mean
 
-    from {{ ref('int_horizon_statistics') }}
+    from {{ ref('int_horizons_aggregated') }}
     where not is_all_channels
 
 ),

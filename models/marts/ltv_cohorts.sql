@@ -9,16 +9,13 @@ with
 
 users as (
 
-    select * from {{ ref('int_users_revenue_by_horizon') }}
+    select * from {{ ref('int_users_aggregated') }}
 
 ),
 
 revenue_days as (
 
-    select * from {{ ref('int_user_revenue_days') }}
-    where
-        order_date < {{ ltv_as_of_date() }}
-        and signup_date < {{ ltv_as_of_date() }}
+    select * from {{ ref('int_revenue_days_aggregated') }}
 
 ),
 

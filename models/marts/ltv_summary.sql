@@ -8,7 +8,7 @@ overall as (
         1.0 * active_users / eligible_users as active_share,
         total_revenue / eligible_users as ltv_mean
 
-    from {{ ref('int_horizon_statistics') }}
+    from {{ ref('int_horizons_aggregated') }}
     where is_all_channels
 
 ),

@@ -21,7 +21,7 @@ with
 
 users as (
 
-    select * from {{ ref('int_users_revenue_by_horizon') }}
+    select * from {{ ref('int_users_aggregated') }}
 
 ),
 

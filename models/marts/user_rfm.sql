@@ -10,7 +10,7 @@ with
 -- Orders of one day are one purchase: the revenue days are the purchase days.
 purchasers as (
 
-    select * from {{ ref('int_users_revenue_by_horizon') }}
+    select * from {{ ref('int_users_aggregated') }}
     where purchase_days > 0
 
 ),

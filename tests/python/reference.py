@@ -33,7 +33,7 @@ ZERO = Decimal(0)
 class User:
     user_id: int
     signup_date: date
-    acquisition_channel: Optional[str]
+    acquisition_channel: str
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,16 @@ def load_users(users: Iterable[dict], as_of_date: date) -> dict[int, User]:
         signup_date = signups[row["user_id"]]
         if signup_date is not None and signup_date < as_of_date:
             loaded[row["user_id"]] = User(
-                row["user_id"], signup_date, row["acquisition_channel"]
+                row["user_id"], signup_date, normalize_channel(row["acquisition_channel"])
             )
     return loaded
+
+
+def normalize_channel(raw: Optional[str]) -> str:
+    """The channel as the spec compares it: lower(trim()), 'unknown' when null or blank.
+    SQL's trim removes spaces only."""
+    channel = (raw or "").strip(" ").lower()
+    return channel or "unknown"
 
 
 def latest_version_key(order: dict) -> Optional[datetime]:
@@ -324,9 +331,7 @@ def user_ltv_row(user: User, orders: list[RevenueOrder], as_of_date: date) -> di
         "user_id": user.user_id,
         "signup_date": user.signup_date,
         "signup_month": month_start(user.signup_date),
-        "acquisition_channel": (
-            "unknown" if user.acquisition_channel is None else user.acquisition_channel
-        ),
+        "acquisition_channel": user.acquisition_channel,
         "as_of_date": as_of_date,
         "tenure_days": (as_of_date - user.signup_date).days,
     }
@@ -428,7 +433,7 @@ def recommended_max_cac(
 
 def horizon_statistics(rows: list[dict], horizon: str) -> dict:
     """The statistics of one group's users eligible for the horizon, shared by the
-    summary and the channels (as models/intermediate/int_horizon_statistics.sql is)."""
+    summary and the channels (as models/intermediate/int_horizons_aggregated.sql is)."""
     eligible = eligible_rows(rows, horizon)
     revenues = [row[f"revenue_{horizon}"] for row in eligible]
     total_revenue = sum(revenues, ZERO)

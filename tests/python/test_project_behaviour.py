@@ -201,6 +201,45 @@ def test_revenue_order_without_fx_rate_fails_the_build(
     assert {currency, month} <= set(failing_rows[0].values()), failing_rows
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_failing_check_keeps_the_last_good_marts(
+    engine, small_dataset, profiles_dir, tmp_path
+):
+    """The checks that can make the numbers wrong run before the marts: after a good
+    build, a revenue order without a rate fails the next build, which rebuilds no
+    mart, so every mart keeps exactly the rows of the good build. The raw orders are
+    replaced by that one order: a mart rebuilt from them would differ everywhere."""
+    project = LoadedProject(engine, tmp_path, small_dataset)
+    assert_succeeded(project.run(profiles_dir, FIXED_AS_OF_DATE))
+    good = {mart: project.rows(MART_SCHEMA, mart) for mart in MARTS}
+
+    bad = with_order_in(small_dataset, "JPY", date(2024, 5, 15), "paid")
+    project.warehouse.execute(
+        f"delete from {RAW_SCHEMA}.orders",
+        *(
+            "insert into {}.orders values ({})".format(
+                RAW_SCHEMA,
+                ", ".join(
+                    "null" if value is None else f"'{value}'"
+                    for value in order.values()
+                ),
+            )
+            for order in bad.orders[-1:]
+        ),
+    )
+    result = project.run(profiles_dir, FIXED_AS_OF_DATE)
+
+    assert not result.success
+    assert list(unsuccessful_nodes(result)) == [FX_TEST], dbt_failures(result)
+    statuses = {
+        node_result.node.name: str(node_result.status)
+        for node_result in result.result
+        if node_result.node.resource_type == "model"
+    }
+    assert {statuses[mart] for mart in MARTS} == {"skipped"}, statuses
+    assert {mart: project.rows(MART_SCHEMA, mart) for mart in MARTS} == good
+
+
 def test_non_revenue_order_without_fx_rate_passes(
     small_dataset, profiles_dir, tmp_path
 ):
@@ -262,42 +301,43 @@ def test_every_order_is_revenue_or_has_a_reason(default_as_of_build):
 
 
 def test_audit_test_names_every_broken_order(default_as_of_build):
-    """assert_every_raw_order_is_accounted_for holds all of order_audit's row checks:
-    run on a copy of order_audit broken six ways, it returns exactly the six broken
-    orders, each with its problem (and none on the intact rows)."""
+    """assert_every_raw_order_is_accounted_for holds all of the per-order checks:
+    run on a copy of int_orders_classified (what order_audit shows) broken six ways,
+    it returns exactly the six broken orders, each with its problem (and none on the
+    intact rows)."""
     project = default_as_of_build.project
+    classified = f"{MART_SCHEMA}.int_orders_classified"
     audit = sorted(project.rows(MART_SCHEMA, "order_audit"), key=lambda r: r["order_id"])
     excluded = [row["order_id"] for row in audit if not row["is_revenue"]]
     revenue = [row["order_id"] for row in audit if row["is_revenue"]]
     typo, unexplained, twice, missing = excluded[:4]
     invented = audit[-1]["order_id"] + 1000
-    broken = f"{MART_SCHEMA}.broken_order_audit"
+    broken = f"{MART_SCHEMA}.broken_orders_classified"
     expected = {
         typo: "exclusion reason not accepted",
         revenue[0]: "revenue with an exclusion reason",
         unexplained: "neither revenue nor excluded with a reason",
-        twice: "order id more than once in order_audit",
-        missing: "raw order missing from order_audit",
-        invented: "order_audit row without a raw order",
+        twice: "order id more than once in int_orders_classified",
+        missing: "raw order missing from int_orders_classified",
+        invented: "classified order without a raw order",
     }
     test_sql = (
         project.work_dir / "target" / "compiled" / "ltv" / "tests" / "reconciliation"
         / "assert_every_raw_order_is_accounted_for.sql"
     ).read_text()
-    assert test_sql.count('"order_audit"') == 1
+    assert test_sql.count('"int_orders_classified"') == 1
     project.warehouse.execute(
-        f"create table {broken} as select * from {MART_SCHEMA}.order_audit",
+        f"create table {broken} as select * from {classified}",
         f"update {broken} set exclusion_reason = 'typo' where order_id = {typo}",
         f"update {broken} set exclusion_reason = 'non_revenue_status'"
         f" where order_id = {revenue[0]}",
         f"update {broken} set exclusion_reason = null where order_id = {unexplained}",
-        f"insert into {broken} select * from {MART_SCHEMA}.order_audit"
-        f" where order_id = {twice}",
+        f"insert into {broken} select * from {classified} where order_id = {twice}",
         f"update {broken} set order_id = {invented} where order_id = {missing}",
     )
     try:
         found = project.warehouse.query(
-            test_sql.replace('"order_audit"', '"broken_order_audit"')
+            test_sql.replace('"int_orders_classified"', '"broken_orders_classified"')
         ).rows
     finally:
         project.warehouse.execute(f"drop table {broken}")

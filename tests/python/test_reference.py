@@ -181,6 +181,16 @@ def test_invalid_orders_are_left_out():
     assert row["aov_lifetime"] == 0
 
 
+def test_channels_compare_as_lower_trim():
+    users = [
+        user(1, date(2025, 1, 1), channel="Organic "),
+        user(2, date(2025, 1, 1), channel="organic"),
+        user(3, date(2025, 1, 1), channel="  "),
+    ]
+    rows = marts(users, [])["user_ltv"]
+    assert [row["acquisition_channel"] for row in rows] == ["organic", "organic", "unknown"]
+
+
 def test_user_without_orders():
     row = only_user(marts([user(1, date(2025, 1, 1), channel=None)], []))
     assert row["acquisition_channel"] == "unknown"

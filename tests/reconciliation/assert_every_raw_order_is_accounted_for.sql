@@ -1,8 +1,7 @@
--- Every distinct raw order id is in order_audit exactly once, either counted as
--- revenue or left out with one of the accepted reasons, and order_audit invents
--- no order id. One test for all of these per-order checks: order_audit is a view
--- over every raw row, so each test on it repeats the deduplication of the raw
--- orders (DECISIONLOG, Data tests at scale).
+-- Every distinct raw order id is in int_orders_classified (and so in order_audit)
+-- exactly once, either counted as revenue or left out with one of the accepted
+-- reasons, and no order id is invented. It runs before the marts: a failure
+-- skips every one of them.
 {%- set accepted_reasons = [
     'missing_user_id',
     'missing_order_date',
@@ -13,6 +12,7 @@
     'ordered_on_or_after_as_of_date',
     'user_signed_up_on_or_after_as_of_date',
     'non_revenue_status',
+    'missing_fx_rate',
 ] %}
 
 with
@@ -25,7 +25,7 @@ raw_orders as (
 
 audited_orders as (
 
-    select * from {{ ref('order_audit') }}
+    select * from {{ ref('int_orders_classified') }}
 
 ),
 
@@ -62,11 +62,11 @@ compared as (
         coalesce(raw_orders.order_id, audited_ids.order_id) as order_id,
         case
             when audited_ids.order_id is null
-                then 'raw order missing from order_audit'
+                then 'raw order missing from int_orders_classified'
             when raw_orders.order_id is null
-                then 'order_audit row without a raw order'
+                then 'classified order without a raw order'
             when audited_ids.audit_rows > 1
-                then 'order id more than once in order_audit'
+                then 'order id more than once in int_orders_classified'
             else audited_ids.row_problem
         end as problem
 

@@ -1,11 +1,11 @@
--- Per user, lifetime revenue and orders in user_ltv equal the sum of that user's
--- revenue orders in order_audit; revenue orders of users missing from user_ltv
--- would show up here too.
+-- Per user, lifetime revenue and orders in int_users_aggregated (user_ltv's
+-- source) equal the sum of that user's revenue orders in int_orders_classified;
+-- revenue orders of users missing from it show up too. It runs before the marts.
 with
 
 revenue_orders as (
 
-    select * from {{ ref('order_audit') }}
+    select * from {{ ref('int_orders_classified') }}
     where is_revenue
 
 ),
@@ -27,16 +27,16 @@ user_totals as (
         user_id,
         revenue_lifetime as revenue,
         orders_lifetime as orders
-    from {{ ref('user_ltv') }}
+    from {{ ref('int_users_aggregated') }}
     where orders_lifetime > 0
 
 )
 
 select
     order_totals.revenue as order_revenue,
-    user_totals.revenue as user_ltv_revenue,
+    user_totals.revenue as user_revenue,
     order_totals.orders as order_count,
-    user_totals.orders as user_ltv_orders,
+    user_totals.orders as user_orders,
     coalesce(order_totals.user_id, user_totals.user_id) as user_id
 
 from order_totals

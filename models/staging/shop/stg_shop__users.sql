@@ -16,7 +16,8 @@ renamed as (
         user_id,
 
         ---------- strings
-        acquisition_channel,
+        coalesce(nullif(lower(trim(acquisition_channel)), ''), 'unknown')
+            as acquisition_channel,
 
         ---------- dates
         cast(

@@ -7,6 +7,7 @@
     a horizon's window is null there, which every aggregate skips (percentiles
     included). Unpivoting the users first sorted four times as many rows.
 -#}
+{{ config(materialized='table') }}
 
 {%- set horizons = ltv_horizons() %}
 
@@ -14,7 +15,7 @@ with
 
 users as (
 
-    select * from {{ ref('int_users_revenue_by_horizon') }}
+    select * from {{ ref('int_users_aggregated') }}
 
 ),
 
