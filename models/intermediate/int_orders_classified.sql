@@ -109,11 +109,7 @@ final as (
 
         ---------- dates
         order_date,
-        signup_date,
-
-        ---------- timestamps
-        ordered_at,
-        updated_at
+        signup_date
 
     from classified
 
