@@ -8,3 +8,12 @@
         -- depends_on: {{ ref(seed_name) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Tests on the raw tables run before any model: in a demo build they must wait
+    for the demo seeds that fill those tables (see ltv_depends_on_demo_seed).
+-#}
+{% macro ltv_depends_on_demo_raw_tables() -%}
+    {{ ltv_depends_on_demo_seed('demo_users') }}
+    {{ ltv_depends_on_demo_seed('demo_orders') }}
+{%- endmacro %}

@@ -1,0 +1,12 @@
+{#- Whether the text `expression` matches `pattern` (anchor it with ^ and $). -#}
+{% macro ltv_regex_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('ltv_regex_matches', 'ltv')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__ltv_regex_matches(expression, pattern) -%}
+    ({{ expression }} ~ '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__ltv_regex_matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern }}')
+{%- endmacro %}

@@ -1,0 +1,31 @@
+{#
+    A raw timestamp as a UTC timestamp without time zone, whatever its type:
+    a timestamp with time zone (or text with a Z or an offset) converts to UTC;
+    a timestamp without one (or text without one) is taken as UTC already.
+    `data_type`, the raw column's type when known (ltv_column_types), lets a
+    column that is already a plain timestamp or a date skip the text round trip,
+    which costs more than the rest of staging at millions of rows.
+#}
+{% macro ltv_utc_timestamp(expression, data_type=none) -%}
+    {{ return(adapter.dispatch('ltv_utc_timestamp', 'ltv')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__ltv_utc_timestamp(expression, data_type=none) -%}
+    {%- set as_text = 'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+    {%- if ltv_is_plain_timestamp_type(data_type) -%}
+        {{ expression }}
+    {%- elif data_type == 'date' -%}
+        cast({{ expression }} as timestamp)
+    {%- else -%}
+    case
+        when {{ ltv_regex_matches(as_text, ltv_zoned_timestamp_pattern()) }}
+            then timezone('UTC', cast({{ as_text }} as timestamp with time zone))
+        else cast({{ as_text }} as timestamp)
+    end
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark parses offsets itself; the profile runs the session in UTC. -#}
+{% macro spark__ltv_utc_timestamp(expression, data_type=none) -%}
+    cast(cast({{ expression }} as string) as timestamp)
+{%- endmacro %}
