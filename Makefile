@@ -10,7 +10,7 @@ LIFETIMES_VENV ?= .venv-lifetimes
 DEMO_AS_OF ?= 2026-07-01
 DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
 
-.PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean \
+.PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
 	publish-postgres reliability
 
@@ -70,6 +70,11 @@ reliability: setup
 lint: setup
 	$(BIN)/sqlfluff lint models analyses tests
 
+# dbt-score over the parsed project: descriptions, owners, tests (pyproject.toml).
+score: setup
+	$(BIN)/dbt parse --target duckdb --vars $(DBT_VARS) --quiet
+	$(BIN)/dbt-score lint --manifest target/manifest.json
+
 # The report test renders in headless Chromium (Debian's package).
 browser:
 	command -v chromium >/dev/null || \
@@ -79,7 +84,7 @@ pytest: setup lifetimes-venv browser
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
 	$(BIN)/pytest tests/python
 
-test: lint build-duckdb build-postgres pytest reliability
+test: lint score build-duckdb build-postgres pytest reliability
 
 # Regenerates the committed demo seeds (deterministic).
 demo-data:
