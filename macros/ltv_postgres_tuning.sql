@@ -50,3 +50,15 @@
         analyze {{ this }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    post-hook after the model's commit (`after_commit`: vacuum cannot run inside a
+    transaction block). A table just created has no visibility map: every count
+    reads the table itself even where an index holds every column it needs. Vacuum
+    marks the pages all-visible, so counts over an index read the index alone.
+-#}
+{% macro ltv_postgres_vacuum() -%}
+    {%- if ltv_is_postgres_table() -%}
+        vacuum {{ this }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,17 +1,24 @@
 {#-
-    PostgreSQL indexes for the analysts' usual questions (the contract's primary
-    key already indexes user_id): the top users of a segment by 12-month revenue,
-    and users of a signup range, ranked by lifetime revenue (walking that index in
-    order stops after the page asked for). Each costs about 0.6 s per build at 1M
-    users: an index that serves none of these is left out.
+    PostgreSQL indexes for the user list (analyses/user_list_page.sql): every sort
+    field, alone and after each equality filter (segment, channel), with user_id
+    last, the tie-break. A page walks one index in order and stops after the rows
+    asked for, forwards or backwards (ties then run the sort's way); a range filter
+    on a sort field (signup dates, revenue, minimum orders) walks the same index
+    from the range's start; a total count reads one index without the table
+    (index-only, once the post-hook has vacuumed it). The contract's primary key
+    already indexes user_id. What each costs at 1M users, in build time and size,
+    is in bench/results/ (run_benchmark.py).
 -#}
+{%- set list_indexes = [] -%}
+{%- for prefix in [[], ['ltv_segment'], ['acquisition_channel']] -%}
+{%- for sort_column in ltv_user_list_sort_fields() -%}
+{%- do list_indexes.append({'columns': prefix + [sort_column, 'user_id']}) -%}
+{%- endfor -%}
+{%- endfor %}
 {{
     config(
-        indexes=[
-            {'columns': ['ltv_segment', 'revenue_12m']},
-            {'columns': ['signup_date']},
-            {'columns': ['revenue_lifetime']},
-        ] if target.type == 'postgres' else []
+        indexes=list_indexes if target.type == 'postgres' else [],
+        post_hook=[after_commit("{{ ltv_postgres_vacuum() }}")],
     )
 }}
 

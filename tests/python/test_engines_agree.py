@@ -71,10 +71,16 @@ def test_mart_is_the_same_on_both_engines(demo_builds, mart):
     )
 
 
+SORT_FIELDS = (
+    "signup_date", "revenue_3m", "revenue_6m", "revenue_12m", "revenue_lifetime",
+    "orders_lifetime", "aov_lifetime", "days_since_last_order",
+)  # fmt: skip
+
+
 def test_user_ltv_has_the_analyst_indexes_on_postgres(demo_builds):
-    """By user (primary key), segment + 12m revenue, signup date and lifetime revenue
-    (the last serves signup-range pages sorted by lifetime revenue), and no more:
-    each index costs every build."""
+    """By user (primary key), and for the user list (analyses/user_list_page.sql)
+    every sort field with user_id, alone and after segment or channel; no more: each
+    index costs every build. The table is vacuumed, so counts read an index alone."""
     _, postgres = demo_builds
     indexes = postgres.query(
         "select indexdef from pg_indexes "
@@ -83,9 +89,14 @@ def test_user_ltv_has_the_analyst_indexes_on_postgres(demo_builds):
     columns = {
         row["indexdef"].split("(", 1)[1].rstrip(")") for row in indexes.rows
     }
-    assert columns == {
-        "user_id",
-        "ltv_segment, revenue_12m",
-        "signup_date",
-        "revenue_lifetime",
-    }, columns
+    expected = {"user_id"} | {
+        ", ".join([*prefix, field, "user_id"])
+        for prefix in ((), ("ltv_segment",), ("acquisition_channel",))
+        for field in SORT_FIELDS
+    }
+    assert columns == expected, columns ^ expected
+    pages = postgres.query(
+        "select relpages, relallvisible from pg_class "
+        f"where oid = '{MART_SCHEMA}.user_ltv'::regclass"
+    )
+    assert pages.rows[0]["relallvisible"] == pages.rows[0]["relpages"], pages.rows

@@ -1,0 +1,169 @@
+{#
+    The user list of the system this project replaces (analyses/user_list_page.sql
+    and user_list_total.sql): filters, one sort field either way, pages.
+
+    Filters (all optional; given together, a user must pass every one):
+      segment             ltv_segment equals it ('VIP', 'High', 'Medium', 'Low', 'New')
+      channel             acquisition_channel equals it (lower case, as in user_ltv)
+      signup_from, signup_to
+                          signup_date >= signup_from and < signup_to (YYYY-MM-DD)
+      revenue_horizon     '3m', '6m', '12m' or 'lifetime' (default): the revenue
+                          column that revenue_min (>=) and revenue_max (<) bound
+      min_orders          orders_lifetime >= it
+    Sort: one of ltv_user_list_sort_fields(), 'asc' or 'desc'; ties are broken by
+    user_id in the same direction, so that each sort is one index walked forwards
+    or backwards on PostgreSQL. Nulls (AOV and days since the last order of users
+    without revenue orders) sort as the largest value: last ascending, first
+    descending, as PostgreSQL orders them by default (spelled out for the others).
+    Pages: page_size 25, 50 or 100; page 1 is the first.
+#}
+
+{%- macro ltv_user_list_sort_fields() -%}
+    {{ return([
+        'signup_date', 'revenue_3m', 'revenue_6m', 'revenue_12m', 'revenue_lifetime',
+        'orders_lifetime', 'aov_lifetime', 'days_since_last_order',
+    ]) }}
+{%- endmacro %}
+
+{#- The list's settings from vars ltv_list_*, checked: they become SQL text. -#}
+{%- macro ltv_user_list_settings() -%}
+    {%- set settings = {
+        'segment': var('ltv_list_segment', none),
+        'channel': var('ltv_list_channel', none),
+        'signup_from': var('ltv_list_signup_from', none),
+        'signup_to': var('ltv_list_signup_to', none),
+        'revenue_horizon': var('ltv_list_revenue_horizon', 'lifetime'),
+        'revenue_min': var('ltv_list_revenue_min', none),
+        'revenue_max': var('ltv_list_revenue_max', none),
+        'min_orders': var('ltv_list_min_orders', none),
+        'sort': var('ltv_list_sort', 'revenue_lifetime'),
+        'direction': var('ltv_list_direction', 'desc'),
+        'page_size': var('ltv_list_page_size', 50),
+        'page': var('ltv_list_page', 1),
+    } -%}
+    {{ return(ltv_user_list_checked(settings)) }}
+{%- endmacro %}
+
+{%- macro ltv_user_list_checked(settings) -%}
+    {%- set re = modules.re -%}
+    {%- set fail = exceptions.raise_compiler_error -%}
+    {%- if settings.segment is not none
+        and settings.segment not in ['VIP', 'High', 'Medium', 'Low', 'New'] -%}
+        {{ fail("ltv_list_segment must be VIP, High, Medium, Low or New, got: "
+            ~ settings.segment) }}
+    {%- endif -%}
+    {%- if settings.channel is not none
+        and not re.match('^[a-z0-9_ .-]+$', settings.channel | string) -%}
+        {{ fail("ltv_list_channel must be a lower-case channel name, got: "
+            ~ settings.channel) }}
+    {%- endif -%}
+    {%- for key in ['signup_from', 'signup_to'] -%}
+        {%- if settings[key] is not none
+            and not re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', settings[key] | string) -%}
+            {{ fail("ltv_list_" ~ key ~ " must be a date YYYY-MM-DD, got: "
+                ~ settings[key]) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if settings.revenue_horizon not in ['3m', '6m', '12m', 'lifetime'] -%}
+        {{ fail("ltv_list_revenue_horizon must be 3m, 6m, 12m or lifetime, got: "
+            ~ settings.revenue_horizon) }}
+    {%- endif -%}
+    {%- for key in ['revenue_min', 'revenue_max', 'min_orders'] -%}
+        {%- if settings[key] is not none
+            and not re.match('^-?[0-9]+(\\.[0-9]+)?$', settings[key] | string) -%}
+            {{ fail("ltv_list_" ~ key ~ " must be a number, got: " ~ settings[key]) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if settings.sort not in ltv_user_list_sort_fields() -%}
+        {{ fail("ltv_list_sort must be one of " ~ ltv_user_list_sort_fields()
+            ~ ", got: " ~ settings.sort) }}
+    {%- endif -%}
+    {%- if settings.direction not in ['asc', 'desc'] -%}
+        {{ fail("ltv_list_direction must be asc or desc, got: " ~ settings.direction) }}
+    {%- endif -%}
+    {%- if settings.page_size | string not in ['25', '50', '100'] -%}
+        {{ fail("ltv_list_page_size must be 25, 50 or 100, got: "
+            ~ settings.page_size) }}
+    {%- endif -%}
+    {%- if not re.match('^[1-9][0-9]*$', settings.page | string) -%}
+        {{ fail("ltv_list_page must be a whole number from 1, got: " ~ settings.page) }}
+    {%- endif -%}
+    {{ return(settings) }}
+{%- endmacro %}
+
+{#- The where clause's conditions, one a line ('1 = 1' without a filter). -#}
+{%- macro ltv_user_list_where(settings) -%}
+    {%- set conditions = [] -%}
+    {%- if settings.segment is not none -%}
+        {%- do conditions.append("ltv_segment = '" ~ settings.segment ~ "'") -%}
+    {%- endif -%}
+    {%- if settings.channel is not none -%}
+        {%- do conditions.append("acquisition_channel = '" ~ settings.channel ~ "'") -%}
+    {%- endif -%}
+    {%- if settings.signup_from is not none -%}
+        {%- do conditions.append(
+            "signup_date >= cast('" ~ settings.signup_from ~ "' as date)"
+        ) -%}
+    {%- endif -%}
+    {%- if settings.signup_to is not none -%}
+        {%- do conditions.append(
+            "signup_date < cast('" ~ settings.signup_to ~ "' as date)"
+        ) -%}
+    {%- endif -%}
+    {%- if settings.revenue_min is not none -%}
+        {%- do conditions.append(
+            "revenue_" ~ settings.revenue_horizon ~ " >= " ~ settings.revenue_min
+        ) -%}
+    {%- endif -%}
+    {%- if settings.revenue_max is not none -%}
+        {%- do conditions.append(
+            "revenue_" ~ settings.revenue_horizon ~ " < " ~ settings.revenue_max
+        ) -%}
+    {%- endif -%}
+    {%- if settings.min_orders is not none -%}
+        {%- do conditions.append("orders_lifetime >= " ~ settings.min_orders) -%}
+    {%- endif -%}
+    {{ (conditions or ['1 = 1']) | join('\n    and ') }}
+{%- endmacro %}
+
+{%- macro ltv_user_list_order_by(settings) -%}
+    {%- set nulls = 'nulls first' if settings.direction == 'desc' else 'nulls last' -%}
+    {{ settings.sort }} {{ settings.direction }} {{ nulls }},
+    user_id {{ settings.direction }}
+{%- endmacro %}
+
+{#- One page of the list (limit/offset: every engine of the project has both). -#}
+{%- macro ltv_user_list_page(settings) -%}
+    {%- set page_size = settings.page_size | int -%}
+select
+    user_id,
+    signup_date,
+    acquisition_channel,
+    ltv_segment,
+    revenue_3m,
+    revenue_6m,
+    revenue_12m,
+    revenue_lifetime,
+    orders_lifetime,
+    aov_lifetime,
+    last_order_date,
+    days_since_last_order
+from {{ ref('user_ltv') }}
+where
+    {{ ltv_user_list_where(settings) }}
+order by
+    {{ ltv_user_list_order_by(settings) }}
+limit {{ page_size }} offset {{ (settings.page | int - 1) * page_size }}
+{%- endmacro %}
+
+{#- The list's total: users and pages. -#}
+{%- macro ltv_user_list_total(settings) -%}
+    {%- set page_size = settings.page_size | int -%}
+select
+    count(*) as total_users,
+    {{ page_size }} as page_size,
+    cast(ceiling(count(*) / {{ page_size }}.0) as bigint) as total_pages
+from {{ ref('user_ltv') }}
+where
+    {{ ltv_user_list_where(settings) }}
+{%- endmacro %}
