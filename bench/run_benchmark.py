@@ -48,7 +48,9 @@ import psycopg2
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+sys.path.insert(0, str(BENCH_DIR))
 import demo_data  # noqa: E402  (lives in scripts/, not a package)
+import query_grid  # noqa: E402  (beside this file)
 from ensure_postgres import connection_settings  # noqa: E402
 
 DBT = PROJECT_DIR / ".venv" / "bin" / "dbt"
@@ -873,6 +875,30 @@ def time_analyst_queries(ctx: dict, runs: int) -> dict:
     return out
 
 
+def time_list_grid(ctx: dict, runs: int) -> dict:
+    """Compile the user list's grid with dbt (postgres target), then time it."""
+    cells = query_grid.grid()
+    command = dbt_command(
+        "compile", "postgres", ctx,
+        ["--quiet", "--output", "json", "--inline", query_grid.inline_sql(cells)],
+    )  # fmt: skip
+    compiled = subprocess.run(
+        [str(c) for c in command], env=ctx["env"], capture_output=True, text=True
+    )
+    if compiled.returncode != 0:
+        return {"status": "compile failed", "error_tail": compiled.stdout[-2000:]}
+    page_sql, total_sql = query_grid.split_compiled(
+        json.loads(compiled.stdout)["compiled"], cells
+    )
+    connection = pg_connect(ctx["pg_database"])
+    connection.cursor().execute("set statement_timeout = %s", (int(ctx["timeout"] * 1000),))
+    try:
+        out = query_grid.time_grid(connection, page_sql, total_sql, cells, runs)
+    finally:
+        connection.close()
+    return {"status": "ok", **out}
+
+
 # ------------------------------------------------------------------------ engine
 
 
@@ -947,11 +973,20 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
         res["explain_slowest"] = explain_slowest(engine, a, ctx, ctx["explain"])
 
     if engine == "postgres" and a["status"] == "ok" and ctx["analyst_runs"]:
-        log("postgres: analyst queries, as dbt left the tables")
+        log("postgres: the user list grid, as dbt left user_ltv")
+        res["list_grid"] = time_list_grid(ctx, ctx["analyst_runs"])
+        log(
+            f"  grid: {res['list_grid'].get('cells')} cells, slowest "
+            f"{(res['list_grid'].get('slowest') or [{}])[0].get('ms')} ms"
+        )
+        log("postgres: analyst queries")
         res["analyst_fresh"] = time_analyst_queries(ctx, ctx["analyst_runs"])
-        pg_query(ctx["pg_database"], f"analyze {DBT_SCHEMA}.user_ltv")
-        log("postgres: analyst queries after ANALYZE user_ltv")
-        res["analyst_analyzed"] = time_analyst_queries(ctx, ctx["analyst_runs"])
+        log("postgres: what each index of user_ltv costs")
+        connection = pg_connect(ctx["pg_database"])
+        res["index_costs"] = query_grid.index_costs(connection, DBT_SCHEMA)
+        connection.close()
+        user_ltv_node = next((n for n in a.get("nodes", []) if n["model"] == "user_ltv"), {})
+        res["index_costs"]["user_ltv_model_s_in_a"] = user_ltv_node.get("execution_time_s")
 
     if a["status"] != "ok":
         res["d_note"] = "skipped: (a) did not finish"
@@ -1042,6 +1077,67 @@ def step_row(label: str, step: dict | None, models_s=None, server: bool = False)
         fmt(step.get("server_temp_mb")) if server else "n/a",
     ]
     return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def list_grid_lines(grid: dict | None, costs: dict | None) -> list:
+    """The user list grid: the slowest cells, the totals, what each index costs."""
+    if not grid:
+        return []
+    lines = ["## The user list on PostgreSQL, as dbt left user_ltv", ""]
+    if grid.get("status") != "ok":
+        return lines + [f"Not run: {grid.get('status')} {grid.get('error_tail', '')[-300:]!r}", ""]
+    slowest = grid["slowest"][0]
+    lines += [
+        f"{grid['cells']} cells (analyses/user_list_page.sql and user_list_total.sql, "
+        f"bench/query_grid.py): {len(query_grid.FILTERS)} filters × "
+        f"{len(query_grid.SORT_FIELDS)} sort fields × both directions × pages "
+        f"{', '.join(f'{p} of {s}' for s, p in query_grid.PAGES)}. A cell's time is "
+        f"the median of {grid['runs']} runs after a warm-up of its page plus that of "
+        f"its total. **Slowest: {slowest['ms']} ms** ({slowest['filter']}, "
+        f"{slowest['sort']} {slowest['direction']}, page {slowest['page']} of "
+        f"{slowest['page_size']}); cells at or over {query_grid.TARGET_MS} ms: "
+        f"{grid['over_target']}.",
+        "",
+        "| filter | sort | page | page ms | total ms | ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in grid["slowest"]:
+        lines.append(
+            f"| {c['filter']} | {c['sort']} {c['direction']} | {c['page']} of "
+            f"{c['page_size']} | {c['page_ms']} | {c['total_ms']} | {c['ms']} |"
+        )
+    totals = {
+        k: (v["ms"] if isinstance(v, dict) else v) for k, v in grid["totals_ms"].items()
+    }
+    lines += [
+        "",
+        "Totals (count of each filter), ms: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])),
+        "",
+    ]
+    if costs:
+        lines += [
+            f"user_ltv: {costs['table_mb']} MB, {costs['relallvisible']} of "
+            f"{costs['relpages']} pages all-visible; model {costs.get('user_ltv_model_s_in_a')} s "
+            f"in (a), indexes included. Each index built again on the table as it is:",
+            "",
+            "| index | MB | build s |",
+            "|---|---|---|",
+            *(
+                f"| ({i['columns']}){' unique' if i['unique'] else ''} | {i['mb']} | {i['build_s']} |"
+                for i in costs["indexes"]
+            ),
+            f"| all {len(costs['indexes'])} | {costs['indexes_mb']} | {costs['indexes_build_s']} |",
+            "",
+        ]
+    lines += ["<details><summary>EXPLAIN ANALYZE of the slowest cells and totals</summary>", ""]
+    for c in grid["slowest"][:5]:
+        lines += [f"**{c['filter']}, {c['sort']} {c['direction']}, page {c['page']} "
+                  f"of {c['page_size']}**", "", "```", c["sql"], "", c.get("plan", ""), "```", ""]
+    for label, value in grid["totals_ms"].items():
+        if isinstance(value, dict):
+            lines += [f"**total, {label}**", "", "```", value["plan"], "```", ""]
+    return lines + ["</details>", ""]
 
 
 def render_markdown(report: dict) -> str:
@@ -1197,20 +1293,17 @@ def render_markdown(report: dict) -> str:
             "(rerun with a larger `--timeout`)"
         )
         lines += ["## Analyst queries on PostgreSQL", "", f"Not run: {why}.", ""]
-    for key, title in (
-        ("analyst_fresh", "as dbt left user_ltv (statistics as autovacuum had them)"),
-        ("analyst_analyzed", "after ANALYZE user_ltv"),
-    ):
-        block = pg.get(key)
-        if not block:
-            continue
+    lines += list_grid_lines(pg.get("list_grid"), pg.get("index_costs"))
+    block = pg.get("analyst_fresh")
+    if block:
         lines += [
-            f"## Analyst queries on PostgreSQL — {title}",
+            "## Other analyst queries on PostgreSQL, as dbt left user_ltv",
             "",
             f"user_ltv statistics state (relname, n_live_tup, last_analyze, "
             f"last_autoanalyze): {block['user_ltv_stats']}",
             "",
-            "| query | median ms (5 runs after warm-up) | index used | plan nodes |",
+            f"| query | median ms ({report.get('analyst_runs')} runs after warm-up) "
+            "| index used | plan nodes |",
             "|---|---|---|---|",
         ]
         for q in block["queries"]:
@@ -1220,11 +1313,6 @@ def render_markdown(report: dict) -> str:
                 f"{' → '.join(q['plan_nodes'])} |"
             )
         lines.append("")
-    if pg.get("analyst_analyzed"):
-        lines += ["<details><summary>EXPLAIN of each analyst query (after ANALYZE)</summary>", ""]
-        for q in pg["analyst_analyzed"]["queries"]:
-            lines += [f"**{q['query']}**", "", "```sql", q["sql"], "", q["plan"], "```", ""]
-        lines += ["</details>", ""]
     return "\n".join(lines)
 
 

@@ -5,9 +5,9 @@
     asked for, forwards or backwards (ties then run the sort's way); a range filter
     on a sort field (signup dates, revenue, minimum orders) walks the same index
     from the range's start; a total count reads one index without the table
-    (index-only, once the post-hook has vacuumed it). The contract's primary key
-    already indexes user_id. What each costs at 1M users, in build time and size,
-    is in bench/results/ (run_benchmark.py).
+    (index-only: the run's last hook vacuums user_ltv, ltv_postgres_tuning.sql).
+    The contract's primary key already indexes user_id. What each costs at 1M
+    users, in build time and size: bench/results/ (bench/run_benchmark.py).
 -#}
 {%- set list_indexes = [] -%}
 {%- for prefix in [[], ['ltv_segment'], ['acquisition_channel']] -%}
@@ -18,7 +18,6 @@
 {{
     config(
         indexes=list_indexes if target.type == 'postgres' else [],
-        post_hook=[after_commit("{{ ltv_postgres_vacuum() }}")],
     )
 }}
 
