@@ -19,7 +19,7 @@ Steps (see bench/README.md):
   (e)   `dbt test` after (d): what `dbt build` adds (reported, not in the ratios);
   analyst queries on PostgreSQL's marts (median of 5 after a warm-up, EXPLAIN each).
 
-Results: printed, and written to bench/results/latest.md and latest.json (plus the
+Results: printed, and written to bench/results/users_N.md and users_N.json (plus the
 EXPLAIN ANALYZE of the slowest model per engine next to them).
 """
 
@@ -1154,7 +1154,7 @@ def render_markdown(report: dict) -> str:
         f"{report['project']['models_sha256']}, uncommitted: "
         f"{len(report['project']['uncommitted'])} files "
         f"{report['project']['uncommitted'][:8]}{' …' if len(report['project']['uncommitted']) > 8 else ''} "
-        f"(other sessions edit the models while this runs).",
+        f"(files changed but not committed when the run started).",
         "",
         "## Machine",
         "",
@@ -1166,7 +1166,7 @@ def render_markdown(report: dict) -> str:
         f"- PostgreSQL settings (server defaults, the profile sets none): "
         f"{m.get('postgres_settings')}",
         f"- load average at start {m['load_average_at_start']}, at end "
-        f"{report['load_average_at_end']} (other sessions share this machine)",
+        f"{report['load_average_at_end']}",
         "",
         "## Data",
         "",
@@ -1191,8 +1191,8 @@ def render_markdown(report: dict) -> str:
         "start-up and parsing) or, for (b), the `create table` statement alone. "
         "Σ nodes = sum of per-model `execution_time` (2 threads, so it can exceed "
         "elapsed). CPU = user+system seconds of the child (wait4) and, on PostgreSQL, "
-        "of the database's backends (polled; the machine is shared, so CPU is the less "
-        "noisy measure). Client RSS = peak resident memory of the child and its "
+        "of the database's backends (polled; CPU is the less noisy measure when the "
+        "machine is busy). Client RSS = peak resident memory of the child and its "
         "children, polled every 0.05 s (for DuckDB the engine runs inside it; for "
         "PostgreSQL it is only the client). Server USS = PostgreSQL only: the peak "
         "sum of private memory (USS) of the database's backends and parallel workers, "
@@ -1264,8 +1264,8 @@ def render_markdown(report: dict) -> str:
         if (None not in shas.values() and len(set(shas.values())) > 1) or changed:
             lines.append(
                 f"- **warning: model or macro files changed while this ran** (sha256 at the "
-                f"start of each run {shas}; changed during {changed}): another session was "
-                f"editing them, so the runs may not have measured the same code."
+                f"start of each run {shas}; changed during {changed}): the runs may not "
+                f"have measured the same code."
             )
         if res.get("explain_expert"):
             lines.append(f"- EXPLAIN ANALYZE of (b): {res['explain_expert']}")
@@ -1410,9 +1410,9 @@ def main(argv=None) -> None:
                 node.pop("compiled_code", None)
     markdown = render_markdown(report)
     report_json = json.dumps(report, indent=1, default=str)
-    for stem in ("latest", f"users_{args.users}"):  # latest, and one file per scale
-        (args.results_dir / f"{stem}.md").write_text(markdown)
-        (args.results_dir / f"{stem}.json").write_text(report_json)
+    stem = f"users_{args.users}"  # one file per scale: the latest run of that scale
+    (args.results_dir / f"{stem}.md").write_text(markdown)
+    (args.results_dir / f"{stem}.json").write_text(report_json)
     print()
     print(markdown)
     log(f"done in {report['total_wall_s']} s; results in {args.results_dir}")

@@ -25,23 +25,53 @@
     ]) }}
 {%- endmacro %}
 
-{#- The list's settings from vars ltv_list_*, checked: they become SQL text. -#}
-{%- macro ltv_user_list_settings() -%}
+{#-
+    The list's settings from vars ltv_list_<setting>, checked: they become SQL text.
+    `defaults` replaces the defaults below (an analysis's own question); the vars
+    still win.
+-#}
+{%- macro ltv_user_list_settings(defaults={}) -%}
     {%- set settings = {
-        'segment': var('ltv_list_segment', none),
-        'channel': var('ltv_list_channel', none),
-        'signup_from': var('ltv_list_signup_from', none),
-        'signup_to': var('ltv_list_signup_to', none),
-        'revenue_horizon': var('ltv_list_revenue_horizon', 'lifetime'),
-        'revenue_min': var('ltv_list_revenue_min', none),
-        'revenue_max': var('ltv_list_revenue_max', none),
-        'min_orders': var('ltv_list_min_orders', none),
-        'sort': var('ltv_list_sort', 'revenue_lifetime'),
-        'direction': var('ltv_list_direction', 'desc'),
-        'page_size': var('ltv_list_page_size', 50),
-        'page': var('ltv_list_page', 1),
+        'segment': none,
+        'channel': none,
+        'signup_from': none,
+        'signup_to': none,
+        'revenue_horizon': 'lifetime',
+        'revenue_min': none,
+        'revenue_max': none,
+        'min_orders': none,
+        'sort': 'revenue_lifetime',
+        'direction': 'desc',
+        'page_size': 50,
+        'page': 1,
     } -%}
+    {%- do settings.update(defaults) -%}
+    {%- for key in settings.keys() | list -%}
+        {%- do settings.update({key: var('ltv_list_' ~ key, settings[key])}) -%}
+    {%- endfor -%}
     {{ return(ltv_user_list_checked(settings)) }}
+{%- endmacro %}
+
+{#- A date var of an analysis (YYYY-MM-DD), checked, as a SQL date literal. -#}
+{%- macro ltv_analysis_date(name, default) -%}
+    {%- set value = var(name, default) | string -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ " must be a date YYYY-MM-DD, got: " ~ value
+        ) }}
+    {%- endif -%}
+    cast('{{ value }}' as date)
+{%- endmacro %}
+
+{#- A whole-number var of an analysis, checked. -#}
+{%- macro ltv_analysis_integer(name, default) -%}
+    {%- set value = var(name, default) | string -%}
+    {%- if not modules.re.match('^[0-9]+$', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ " must be a whole number, got: " ~ value
+        ) }}
+    {%- endif -%}
+    {{ value }}
 {%- endmacro %}
 
 {%- macro ltv_user_list_checked(settings) -%}
@@ -123,38 +153,62 @@
     {%- if settings.min_orders is not none -%}
         {%- do conditions.append("orders_lifetime >= " ~ settings.min_orders) -%}
     {%- endif -%}
-    {{ (conditions or ['1 = 1']) | join('\n    and ') }}
+    {{ (conditions or ['1 = 1']) | join('\nand ') }}
 {%- endmacro %}
 
 {%- macro ltv_user_list_order_by(settings) -%}
     {%- set nulls = 'nulls first' if settings.direction == 'desc' else 'nulls last' -%}
-    {{ settings.sort }} {{ settings.direction }} {{ nulls }},
-    user_id {{ settings.direction }}
+    {{- settings.sort }} {{ settings.direction }} {{ nulls }},
+{{ 'user_id ' ~ settings.direction }}
 {%- endmacro %}
 
-{#- One page of the list (limit/offset: every engine of the project has both). -#}
+{#-
+    One page of the list (limit/offset: every engine of the project has both). The
+    page's user ids first, then their rows: on PostgreSQL finding the ids reads one
+    index alone (each sort field's index holds every filter column), and only the
+    page's own rows are read from the table, not those of the pages before it.
+-#}
 {%- macro ltv_user_list_page(settings) -%}
     {%- set page_size = settings.page_size | int -%}
-select
-    user_id,
-    signup_date,
-    acquisition_channel,
-    ltv_segment,
-    revenue_3m,
-    revenue_6m,
-    revenue_12m,
-    revenue_lifetime,
-    orders_lifetime,
-    aov_lifetime,
-    last_order_date,
-    days_since_last_order
-from {{ ref('user_ltv') }}
-where
-    {{ ltv_user_list_where(settings) }}
+with
+
+page_users as (
+
+    select user_id
+    from {{ ref('user_ltv') }}
+    where
+        {{ ltv_user_list_where(settings) | indent(8) }}
+    order by
+        {{ ltv_user_list_order_by(settings) | indent(8) }}
+    limit {{ page_size }} offset {{ (settings.page | int - 1) * page_size }}
+
+),
+
+final as (
+
+    select
+        user_ltv.user_id,
+        user_ltv.signup_date,
+        user_ltv.acquisition_channel,
+        user_ltv.ltv_segment,
+        user_ltv.revenue_3m,
+        user_ltv.revenue_6m,
+        user_ltv.revenue_12m,
+        user_ltv.revenue_lifetime,
+        user_ltv.orders_lifetime,
+        user_ltv.aov_lifetime,
+        user_ltv.last_order_date,
+        user_ltv.days_since_last_order
+    from page_users
+    inner join {{ ref('user_ltv') }} as user_ltv
+        on page_users.user_id = user_ltv.user_id
+
+)
+
+select * from final
 order by
-    {{ ltv_user_list_order_by(settings) }}
-limit {{ page_size }} offset {{ (settings.page | int - 1) * page_size }}
-{%- endmacro %}
+    {{ ltv_user_list_order_by(settings) | indent(4) }}
+{% endmacro %}
 
 {#- The list's total: users and pages. -#}
 {%- macro ltv_user_list_total(settings) -%}
@@ -165,5 +219,5 @@ select
     cast(ceiling(count(*) / {{ page_size }}.0) as bigint) as total_pages
 from {{ ref('user_ltv') }}
 where
-    {{ ltv_user_list_where(settings) }}
+    {{ ltv_user_list_where(settings) | indent(4) }}
 {%- endmacro %}
