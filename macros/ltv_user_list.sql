@@ -122,7 +122,7 @@
 {%- endmacro %}
 
 {#- The where clause's conditions, one a line ('1 = 1' without a filter). -#}
-{%- macro ltv_user_list_where(settings) -%}
+{%- macro ltv_user_list_where(settings, for_page=false) -%}
     {%- set conditions = [] -%}
     {%- if settings.segment is not none -%}
         {%- do conditions.append("ltv_segment = '" ~ settings.segment ~ "'") -%}
@@ -153,6 +153,29 @@
     {%- if settings.min_orders is not none -%}
         {%- do conditions.append("orders_lifetime >= " ~ settings.min_orders) -%}
     {%- endif -%}
+    {#-
+        A page sorted by another revenue than the filtered one also gets the bound
+        the filter implies on it (revenue_3m <= revenue_6m <= revenue_12m <=
+        revenue_lifetime, user by user): the same users, but PostgreSQL then
+        starts walking the sort field's index where they lie, not at an end
+        where none does (the planner takes the columns as independent).
+    -#}
+    {%- set horizons = ['3m', '6m', '12m', 'lifetime'] -%}
+    {%- set sort_horizon = settings.sort | replace('revenue_', '') -%}
+    {%- if for_page and sort_horizon in horizons
+        and sort_horizon != settings.revenue_horizon -%}
+        {%- set shorter = horizons.index(sort_horizon)
+            < horizons.index(settings.revenue_horizon) -%}
+        {%- if shorter and settings.revenue_max is not none -%}
+            {%- do conditions.append(
+                settings.sort ~ " < " ~ settings.revenue_max
+            ) -%}
+        {%- elif not shorter and settings.revenue_min is not none -%}
+            {%- do conditions.append(
+                settings.sort ~ " >= " ~ settings.revenue_min
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
     {{ (conditions or ['1 = 1']) | join('\nand ') }}
 {%- endmacro %}
 
@@ -177,7 +200,7 @@ page_users as (
     select user_id
     from {{ ref('user_ltv') }}
     where
-        {{ ltv_user_list_where(settings) | indent(8) }}
+        {{ ltv_user_list_where(settings, for_page=true) | indent(8) }}
     order by
         {{ ltv_user_list_order_by(settings) | indent(8) }}
     limit {{ page_size }} offset {{ (settings.page | int - 1) * page_size }}
