@@ -1,4 +1,5 @@
--- Everything the marts know about one user (primary-key lookup).
+-- Everything the marts know about one user (primary-key lookup); var ltv_user_id
+-- (default 42).
 select
     user_ltv.user_id,
     user_ltv.signup_date,
@@ -17,4 +18,4 @@ select
 from {{ ref('user_ltv') }} as user_ltv
 left join {{ ref('user_rfm') }} as user_rfm
     on user_ltv.user_id = user_rfm.user_id
-where user_ltv.user_id = 42
+where user_ltv.user_id = {{ ltv_analysis_integer('ltv_user_id', 42) }}

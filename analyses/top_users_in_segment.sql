@@ -1,11 +1,6 @@
--- The 50 best users of a segment by 12-month revenue (index ltv_segment, revenue_12m).
-select
-    user_id,
-    signup_date,
-    acquisition_channel,
-    revenue_12m,
-    revenue_lifetime
-from {{ ref('user_ltv') }}
-where ltv_segment = 'VIP'
-order by revenue_12m desc, user_id asc
-limit 50
+-- The best users of a segment by 12-month revenue, one page: the user list
+-- (user_list_page) with these defaults; vars ltv_list_* change any of them, e.g.
+-- {ltv_list_segment: High, ltv_list_page: 2}.
+{{ ltv_user_list_page(ltv_user_list_settings({
+    'segment': 'VIP', 'sort': 'revenue_12m', 'direction': 'desc',
+})) }}

@@ -1,19 +1,8 @@
 -- Users who signed up in a date range, best lifetime revenue first, one page at a
--- time (page 20 of 50 rows). Served by the signup_date index on PostgreSQL.
-{%- set page_size = 50 %}
-{%- set page_number = 20 %}
-
-select
-    user_id,
-    signup_date,
-    acquisition_channel,
-    ltv_segment,
-    orders_lifetime,
-    revenue_12m,
-    revenue_lifetime
-from {{ ref('user_ltv') }}
-where
-    signup_date >= cast('2021-01-01' as date)
-    and signup_date < cast('2025-01-01' as date)
-order by revenue_lifetime desc, user_id asc
-limit {{ page_size }} offset {{ (page_number - 1) * page_size }}
+-- time: the user list (user_list_page) with these defaults, page 20 of 50 of the
+-- signups of 2021 to 2024; vars ltv_list_* change any of them, e.g.
+-- {ltv_list_signup_from: "2024-01-01", ltv_list_signup_to: "2024-04-01"}.
+{{ ltv_user_list_page(ltv_user_list_settings({
+    'signup_from': '2021-01-01', 'signup_to': '2025-01-01',
+    'sort': 'revenue_lifetime', 'direction': 'desc', 'page_size': 50, 'page': 20,
+})) }}

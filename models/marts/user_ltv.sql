@@ -1,17 +1,38 @@
 {#-
-    PostgreSQL indexes for the analysts' usual questions (the contract's primary
-    key already indexes user_id): the top users of a segment by 12-month revenue,
-    and users of a signup range, ranked by lifetime revenue (walking that index in
-    order stops after the page asked for). Each costs about 0.6 s per build at 1M
-    users: an index that serves none of these is left out.
+    PostgreSQL indexes for the user list (analyses/user_list_page.sql; the
+    contract's primary key already indexes user_id):
+    - each sort field, then user_id (the tie-break), then every other column the
+      list filters or sorts on: a page's user ids come from one index alone,
+      walked in order (forwards or backwards) and filtered on its columns, or
+      read over a filter's range and sorted;
+    - the segment, then each sort field and user_id: a segment's page walks its
+      own part of the index in order (segments follow revenue, so walking the
+      sort field's index for them would read most of it first);
+    - the channel, signup date, revenue of each horizon and lifetime orders
+      alone: narrow, for the counts of the list's totals.
+    Counts read an index without the table once the run's last hook has vacuumed
+    user_ltv (macros/ltv_postgres_tuning.sql). What each index costs at 1M users,
+    in build seconds and size: bench/results/ (bench/run_benchmark.py).
 -#}
+{%- set list_columns = ltv_user_list_sort_fields()
+    + ['ltv_segment', 'acquisition_channel'] -%}
+{%- set list_indexes = [] -%}
+{%- for sort_column in ltv_user_list_sort_fields() -%}
+{%- do list_indexes.append({'columns': [sort_column, 'user_id']
+    + list_columns | reject('equalto', sort_column) | list}) -%}
+{%- endfor -%}
+{%- for sort_column in ltv_user_list_sort_fields() -%}
+{%- do list_indexes.append({'columns': ['ltv_segment', sort_column, 'user_id']}) -%}
+{%- endfor -%}
+{%- for count_column in [
+    'acquisition_channel', 'signup_date', 'revenue_3m', 'revenue_6m', 'revenue_12m',
+    'revenue_lifetime', 'orders_lifetime',
+] -%}
+{%- do list_indexes.append({'columns': [count_column]}) -%}
+{%- endfor %}
 {{
     config(
-        indexes=[
-            {'columns': ['ltv_segment', 'revenue_12m']},
-            {'columns': ['signup_date']},
-            {'columns': ['revenue_lifetime']},
-        ] if target.type == 'postgres' else []
+        indexes=list_indexes if target.type == 'postgres' else [],
     )
 }}
 

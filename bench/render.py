@@ -1,0 +1,290 @@
+"""The report as Markdown."""
+
+from __future__ import annotations
+
+
+
+import query_grid
+from dbt_steps import floor_lines, top_models
+
+
+def fmt(value, suffix: str = "") -> str:
+    if value is None or value == "":
+        return "–"
+    return f"{value}{suffix}"
+
+
+def step_row(label: str, step: dict | None, models_s=None, server: bool = False) -> str:
+    if not step:
+        return f"| {label} | not run | | | | | | | | |"
+    status = step["status"]
+    cells = [
+        label,
+        status,
+        fmt(step.get("wall_s")),
+        fmt(models_s),
+        fmt(step.get("sum_node_execution_s")),
+        fmt(step.get("client_cpu_s")),
+        fmt(step.get("server_cpu_s")) if server else "n/a",
+        fmt(step.get("client_peak_rss_mb")),
+        fmt(step.get("server_peak_uss_mb")) if server else "n/a",
+        fmt(step.get("server_temp_mb")) if server else "n/a",
+    ]
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def list_grid_lines(grid: dict | None, costs: dict | None) -> list:
+    """The user list grid: the slowest cells, the totals, what each index costs."""
+    if not grid:
+        return []
+    lines = ["## The user list on PostgreSQL, as dbt left user_ltv", ""]
+    if grid.get("status") != "ok":
+        return lines + [f"Not run: {grid.get('status')} {grid.get('error_tail', '')[-300:]!r}", ""]
+    slowest = grid["slowest"][0]
+    lines += [
+        f"{grid['cells']} cells (analyses/user_list_page.sql and user_list_total.sql, "
+        f"bench/query_grid.py): {len(query_grid.FILTERS)} filters × "
+        f"{len(query_grid.SORT_FIELDS)} sort fields × both directions × pages "
+        f"{', '.join(f'{p} of {s}' for s, p in query_grid.PAGES)}. A cell's time is "
+        f"the median of {grid['runs']} runs after a warm-up of its page plus that of "
+        f"its total. **Slowest: {slowest['ms']} ms** ({slowest['filter']}, "
+        f"{slowest['sort']} {slowest['direction']}, page {slowest['page']} of "
+        f"{slowest['page_size']}); cells at or over {query_grid.TARGET_MS} ms: "
+        f"{grid['over_target']}.",
+        "",
+        "| filter | sort | page | page ms | total ms | ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in grid["slowest"]:
+        lines.append(
+            f"| {c['filter']} | {c['sort']} {c['direction']} | {c['page']} of "
+            f"{c['page_size']} | {c['page_ms']} | {c['total_ms']} | {c['ms']} |"
+        )
+    totals = {
+        k: (v["ms"] if isinstance(v, dict) else v) for k, v in grid["totals_ms"].items()
+    }
+    lines += [
+        "",
+        "Totals (count of each filter), ms: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])),
+        "",
+    ]
+    if costs:
+        lines += [
+            f"user_ltv: {costs['table_mb']} MB, {costs['relallvisible']} of "
+            f"{costs['relpages']} pages all-visible; model {costs.get('user_ltv_model_s_in_a')} s "
+            f"in (a), indexes included. Each index built again on the table as it is:",
+            "",
+            "| index | MB | build s |",
+            "|---|---|---|",
+            *(
+                f"| ({i['columns']}){' unique' if i['unique'] else ''} | {i['mb']} | {i['build_s']} |"
+                for i in costs["indexes"]
+            ),
+            f"| all {len(costs['indexes'])} | {costs['indexes_mb']} | {costs['indexes_build_s']} |",
+            "",
+        ]
+    lines += ["<details><summary>EXPLAIN ANALYZE of the slowest cells and totals</summary>", ""]
+    for c in grid["slowest"][:5]:
+        lines += [f"**{c['filter']}, {c['sort']} {c['direction']}, page {c['page']} "
+                  f"of {c['page_size']}**", "", "```", c["sql"], "", c.get("plan", ""), "```", ""]
+    for label, value in grid["totals_ms"].items():
+        if isinstance(value, dict):
+            lines += [f"**total, {label}**", "", "```", value["plan"], "```", ""]
+    return lines + ["</details>", ""]
+
+
+def header_lines(report: dict) -> list:
+    """Run, project, machine, data and how to read the tables."""
+    m = report["machine"]
+    data = report["data"]
+    lines = [
+        f"# LTV benchmark — {data['users']:,} users",
+        "",
+        f"Run {report['started_at']} → {report['finished_at']} "
+        f"({report['total_wall_s']} s), as_of {report['as_of']}, "
+        f"timeout per step {report['timeout_s']} s.",
+        "",
+        f"Project: git {report['project']['git_head']}, models+macros sha256 "
+        f"{report['project']['models_sha256']}, uncommitted: "
+        f"{len(report['project']['uncommitted'])} files "
+        f"{report['project']['uncommitted'][:8]}{' …' if len(report['project']['uncommitted']) > 8 else ''} "
+        f"(files changed but not committed when the run started).",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu_model']}, {m['logical_cores']} logical cores; RAM {m['ram_gb']} GiB; "
+        f"{m['os']}",
+        f"- DuckDB {m['duckdb']}; {m.get('postgres', '?')}",
+        f"- dbt-core {m['dbt_core']}, adapters {m['dbt_adapters']}; pandas {m['pandas']}, "
+        f"numpy {m['numpy']}, Python {m['python']}",
+        f"- PostgreSQL settings (server defaults, the profile sets none): "
+        f"{m.get('postgres_settings')}",
+        f"- load average at start {m['load_average_at_start']}, at end "
+        f"{report['load_average_at_end']}",
+        "",
+        "## Data",
+        "",
+        f"{data['users']:,} users, {data['logical_orders']:,} logical orders, "
+        f"{data['raw_order_rows']:,} raw order rows "
+        f"({data['raw_order_rows'] / data['users']:.2f} per user); dirty cases "
+        f"{sum(data['dirty_orders_per_case'].values()):,} orders "
+        f"({next(iter(data['dirty_orders_per_case'].values())):,} per case, 11 cases). "
+        f"The data end on {data.get('data_ends')} "
+        f"({'before' if str(data.get('data_ends')) < report['started_at'][:10] else 'AFTER'} "
+        "the run: a stamp after the run's start is taken again by every refresh). "
+        f"Delta for (d): {data['delta_new_orders']:,} new orders + "
+        f"{data['delta_refunded']:,} refunds + {data['delta_paid_late']:,} late payments, "
+        "stamped the day after the data end. "
+        f"Generated and written in {data.get('generate_and_write_s', 'reused')} s; "
+        f"CSV MB {data.get('csv_mb')}.",
+        "",
+        "## Results",
+        "",
+        "Wall = the child process (dbt, exec_sql.py or pandas_ltv.py), seconds. "
+        "Models = run_results.json `elapsed_time` (dbt's execution phase, without "
+        "start-up and parsing) or, for (b), the `create table` statement alone. "
+        "Σ nodes = sum of per-model `execution_time` (2 threads, so it can exceed "
+        "elapsed). CPU = user+system seconds of the child (wait4) and, on PostgreSQL, "
+        "of the database's backends (polled; CPU is the less noisy measure when the "
+        "machine is busy). Client RSS = peak resident memory of the child and its "
+        "children, polled every 0.05 s (for DuckDB the engine runs inside it; for "
+        "PostgreSQL it is only the client). Server USS = PostgreSQL only: the peak "
+        "sum of private memory (USS) of the database's backends and parallel workers, "
+        "polled every 0.2 s (shared_buffers excluded). Temp = bytes PostgreSQL wrote "
+        "to temporary files (sorts/hashes over work_mem), pg_stat_database delta.",
+        "",
+    ]
+    return lines
+
+
+def engine_lines(report: dict, engine: str) -> list:
+    """One engine's steps, ratios, bounds, slowest models and checks."""
+    res = report["results"][engine]
+    lines = []
+    server = engine == "postgres"
+    a, b, d = res.get("a_dbt_run"), res.get("b_expert_sql"), res.get("d_dbt_run")
+    e = res.get("e_dbt_test")
+    lines += [
+        f"### {engine}",
+        "",
+        "| step | status | wall s | models s | Σ nodes s | client CPU s | server CPU s | "
+        "client peak RSS MB | server peak USS MB | temp MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        step_row("load raw (read_csv / COPY + ANALYZE)", res.get("load"), server=server),
+        step_row("(a) dbt run, all models", a, a and a.get("elapsed_time_s"), server),
+        step_row("(b) expert SQL, create table", b, b and b.get("statement_s"), server),
+        step_row("(c) pandas from CSV (engine-free)", report.get("pandas"),
+                 (report.get("pandas") or {}).get("compute_s")),
+        step_row("(d) load delta", res.get("d_load_delta"), server=server),
+        step_row("(d) dbt run after the delta", d, d and d.get("elapsed_time_s"), server),
+        step_row("(e) dbt test after (d) (what dbt build adds)", e,
+                 e and e.get("elapsed_time_s"), server),
+        "",
+        f"- **(a)/(b) = {fmt(res.get('ratio_a_over_b'))}** (models' time over the "
+        f"expert statement); **(d)/(a) = {fmt(res.get('ratio_d_over_a'))}**. "
+        f"On CPU seconds ({'backends' if server else 'the dbt process, dbt itself included'}): "
+        f"(a)/(b) = {fmt(res.get('cpu_ratio_a_over_b'))}, "
+        f"(d)/(a) = {fmt(res.get('cpu_ratio_d_over_a'))}.",
+    ]  # fmt: skip
+    if b and b.get("statement_s_by_setting") and len(b["statement_s_by_setting"]) > 1:
+        lines.append(
+            f"- (b) ran with each setting, seconds: {b['statement_s_by_setting']}; "
+            f"the ratio uses the faster ({b['setting']})."
+        )
+    if server:
+        for key, label in (("a_dbt_run", "(a)"), ("b_expert_sql", "(b)"), ("d_dbt_run", "(d)")):
+            s = res.get(key) or {}
+            if "server_cpu_s" in s:
+                lines.append(
+                    f"- {label} server CPU {s['server_cpu_s']} s, client CPU "
+                    f"{s['client_cpu_s']} s, peak backends {s['server_peak_backends']}, "
+                    f"temp files {s.get('server_temp_files')}"
+                )
+    for key, label in (("a_dbt_run", "(a)"), ("d_dbt_run", "(d)"), ("e_dbt_test", "(e)")):
+        step = res.get(key)
+        if step and step.get("nodes"):
+            top = ", ".join(
+                f"{n['model']} ({n.get('materialized') or '?'}) {n['execution_time_s']}s"
+                for n in top_models(step)
+            )
+            kind = "tests" if key == "e_dbt_test" else "models"
+            lines.append(f"- {label} slowest {kind}: {top}")
+        if step and step.get("status") == "timeout":
+            lines.append(
+                f"- {label} **stopped after {step['wall_s']} s (timeout)**; the models "
+                f"above are those that had finished (from dbt's console log)."
+            )
+        elif step and step.get("status") != "ok":
+            lines.append(f"- {label} {step['status']}: {step.get('error_tail', '')[-300:]!r}")
+    lines.extend(floor_lines(a, b, d))
+    shas = {k: (res.get(k) or {}).get("models_sha256") for k in ("a_dbt_run", "d_dbt_run")}
+    changed = [k for k in ("a_dbt_run", "d_dbt_run") if (res.get(k) or {}).get(
+        "models_changed_during_run")]
+    if (None not in shas.values() and len(set(shas.values())) > 1) or changed:
+        lines.append(
+            f"- **warning: model or macro files changed while this ran** (sha256 at the "
+            f"start of each run {shas}; changed during {changed}): the runs may not "
+            f"have measured the same code."
+        )
+    if res.get("explain_expert"):
+        lines.append(f"- EXPLAIN ANALYZE of (b): {res['explain_expert']}")
+    if res.get("validation"):
+        v = res["validation"]
+        lines.append(
+            f"- check: users where (b) differs from dbt's user_ltv: "
+            f"{v['users_differing_from_user_ltv']}; (b) totals equal pandas (c): "
+            f"{v['matches_pandas']}"
+        )
+    if res.get("validation_d"):
+        lines.append(
+            "- check after (d): users where the expert statement on the raw data "
+            "with the delta differs from the refreshed user_ltv: "
+            f"{res['validation_d']['users_differing_from_user_ltv']}"
+        )
+    for e in res.get("explain_slowest") or []:
+        lines.append(f"- EXPLAIN ANALYZE of a slowest model: {e}")
+    lines.append("")
+    return lines
+
+
+def postgres_query_lines(report: dict) -> list:
+    """The user list grid and the other analyst queries on PostgreSQL."""
+    lines = []
+    pg = report["results"].get("postgres", {})
+    if "postgres" in report["engines"] and not pg.get("analyst_fresh"):
+        why = (
+            "`--analyst-runs 0`" if not report.get("analyst_runs") else
+            "(a) did not finish on PostgreSQL, so there are no marts to query "
+            "(rerun with a larger `--timeout`)"
+        )
+        lines += ["## Analyst queries on PostgreSQL", "", f"Not run: {why}.", ""]
+    lines += list_grid_lines(pg.get("list_grid"), pg.get("index_costs"))
+    block = pg.get("analyst_fresh")
+    if block:
+        lines += [
+            "## Other analyst queries on PostgreSQL, as dbt left user_ltv",
+            "",
+            f"user_ltv statistics state (relname, n_live_tup, last_analyze, "
+            f"last_autoanalyze): {block['user_ltv_stats']}",
+            "",
+            f"| query | median ms ({report.get('analyst_runs')} runs after warm-up) "
+            "| index used | plan nodes |",
+            "|---|---|---|---|",
+        ]
+        for q in block["queries"]:
+            lines.append(
+                f"| {q['query']} | {q['median_ms']} | "
+                f"{'yes: ' + ', '.join(q['indexes']) if q['uses_index'] else 'no'} | "
+                f"{' → '.join(q['plan_nodes'])} |"
+            )
+        lines.append("")
+    return lines
+
+
+def render_markdown(report: dict) -> str:
+    lines = header_lines(report)
+    for engine in report["engines"]:
+        lines += engine_lines(report, engine)
+    lines += postgres_query_lines(report)
+    return "\n".join(lines)

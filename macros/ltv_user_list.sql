@@ -1,0 +1,246 @@
+{#
+    The user list of the system this project replaces (analyses/user_list_page.sql
+    and user_list_total.sql): filters, one sort field either way, pages.
+
+    Filters (all optional; given together, a user must pass every one):
+      segment             ltv_segment equals it ('VIP', 'High', 'Medium', 'Low', 'New')
+      channel             acquisition_channel equals it (lower case, as in user_ltv)
+      signup_from, signup_to
+                          signup_date >= signup_from and < signup_to (YYYY-MM-DD)
+      revenue_horizon     '3m', '6m', '12m' or 'lifetime' (default): the revenue
+                          column that revenue_min (>=) and revenue_max (<) bound
+      min_orders          orders_lifetime >= it
+    Sort: one of ltv_user_list_sort_fields(), 'asc' or 'desc'; ties are broken by
+    user_id in the same direction, so that each sort is one index walked forwards
+    or backwards on PostgreSQL. Nulls (AOV and days since the last order of users
+    without revenue orders) sort as the largest value: last ascending, first
+    descending, as PostgreSQL orders them by default (spelled out for the others).
+    Pages: page_size 25, 50 or 100; page 1 is the first.
+#}
+
+{%- macro ltv_user_list_sort_fields() -%}
+    {{ return([
+        'signup_date', 'revenue_3m', 'revenue_6m', 'revenue_12m', 'revenue_lifetime',
+        'orders_lifetime', 'aov_lifetime', 'days_since_last_order',
+    ]) }}
+{%- endmacro %}
+
+{#-
+    The list's settings from vars ltv_list_<setting>, checked: they become SQL text.
+    `defaults` replaces the defaults below (an analysis's own question); the vars
+    still win.
+-#}
+{%- macro ltv_user_list_settings(defaults={}) -%}
+    {%- set settings = {
+        'segment': none,
+        'channel': none,
+        'signup_from': none,
+        'signup_to': none,
+        'revenue_horizon': 'lifetime',
+        'revenue_min': none,
+        'revenue_max': none,
+        'min_orders': none,
+        'sort': 'revenue_lifetime',
+        'direction': 'desc',
+        'page_size': 50,
+        'page': 1,
+    } -%}
+    {%- do settings.update(defaults) -%}
+    {%- for key in settings.keys() | list -%}
+        {%- do settings.update({key: var('ltv_list_' ~ key, settings[key])}) -%}
+    {%- endfor -%}
+    {{ return(ltv_user_list_checked(settings)) }}
+{%- endmacro %}
+
+{#- A date var of an analysis (YYYY-MM-DD), checked, as a SQL date literal. -#}
+{%- macro ltv_analysis_date(name, default) -%}
+    {%- set value = var(name, default) | string -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ " must be a date YYYY-MM-DD, got: " ~ value
+        ) }}
+    {%- endif -%}
+    cast('{{ value }}' as date)
+{%- endmacro %}
+
+{#- A whole-number var of an analysis, checked. -#}
+{%- macro ltv_analysis_integer(name, default) -%}
+    {%- set value = var(name, default) | string -%}
+    {%- if not modules.re.match('^[0-9]+$', value) -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ " must be a whole number, got: " ~ value
+        ) }}
+    {%- endif -%}
+    {{ value }}
+{%- endmacro %}
+
+{%- macro ltv_user_list_checked(settings) -%}
+    {%- set re = modules.re -%}
+    {%- set fail = exceptions.raise_compiler_error -%}
+    {%- if settings.segment is not none
+        and settings.segment not in ['VIP', 'High', 'Medium', 'Low', 'New'] -%}
+        {{ fail("ltv_list_segment must be VIP, High, Medium, Low or New, got: "
+            ~ settings.segment) }}
+    {%- endif -%}
+    {%- if settings.channel is not none
+        and not re.match('^[a-z0-9_ .-]+$', settings.channel | string) -%}
+        {{ fail("ltv_list_channel must be a lower-case channel name, got: "
+            ~ settings.channel) }}
+    {%- endif -%}
+    {%- for key in ['signup_from', 'signup_to'] -%}
+        {%- if settings[key] is not none
+            and not re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', settings[key] | string) -%}
+            {{ fail("ltv_list_" ~ key ~ " must be a date YYYY-MM-DD, got: "
+                ~ settings[key]) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if settings.revenue_horizon not in ['3m', '6m', '12m', 'lifetime'] -%}
+        {{ fail("ltv_list_revenue_horizon must be 3m, 6m, 12m or lifetime, got: "
+            ~ settings.revenue_horizon) }}
+    {%- endif -%}
+    {%- for key in ['revenue_min', 'revenue_max', 'min_orders'] -%}
+        {%- if settings[key] is not none
+            and not re.match('^-?[0-9]+(\\.[0-9]+)?$', settings[key] | string) -%}
+            {{ fail("ltv_list_" ~ key ~ " must be a number, got: " ~ settings[key]) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if settings.sort not in ltv_user_list_sort_fields() -%}
+        {{ fail("ltv_list_sort must be one of " ~ ltv_user_list_sort_fields()
+            ~ ", got: " ~ settings.sort) }}
+    {%- endif -%}
+    {%- if settings.direction not in ['asc', 'desc'] -%}
+        {{ fail("ltv_list_direction must be asc or desc, got: " ~ settings.direction) }}
+    {%- endif -%}
+    {%- if settings.page_size | string not in ['25', '50', '100'] -%}
+        {{ fail("ltv_list_page_size must be 25, 50 or 100, got: "
+            ~ settings.page_size) }}
+    {%- endif -%}
+    {%- if not re.match('^[1-9][0-9]*$', settings.page | string) -%}
+        {{ fail("ltv_list_page must be a whole number from 1, got: " ~ settings.page) }}
+    {%- endif -%}
+    {{ return(settings) }}
+{%- endmacro %}
+
+{#- The where clause's conditions, one a line ('1 = 1' without a filter). -#}
+{%- macro ltv_user_list_where(settings, for_page=false) -%}
+    {%- set conditions = [] -%}
+    {%- if settings.segment is not none -%}
+        {%- do conditions.append("ltv_segment = '" ~ settings.segment ~ "'") -%}
+    {%- endif -%}
+    {%- if settings.channel is not none -%}
+        {%- do conditions.append("acquisition_channel = '" ~ settings.channel ~ "'") -%}
+    {%- endif -%}
+    {%- if settings.signup_from is not none -%}
+        {%- do conditions.append(
+            "signup_date >= cast('" ~ settings.signup_from ~ "' as date)"
+        ) -%}
+    {%- endif -%}
+    {%- if settings.signup_to is not none -%}
+        {%- do conditions.append(
+            "signup_date < cast('" ~ settings.signup_to ~ "' as date)"
+        ) -%}
+    {%- endif -%}
+    {%- if settings.revenue_min is not none -%}
+        {%- do conditions.append(
+            "revenue_" ~ settings.revenue_horizon ~ " >= " ~ settings.revenue_min
+        ) -%}
+    {%- endif -%}
+    {%- if settings.revenue_max is not none -%}
+        {%- do conditions.append(
+            "revenue_" ~ settings.revenue_horizon ~ " < " ~ settings.revenue_max
+        ) -%}
+    {%- endif -%}
+    {%- if settings.min_orders is not none -%}
+        {%- do conditions.append("orders_lifetime >= " ~ settings.min_orders) -%}
+    {%- endif -%}
+    {#-
+        A page sorted by another revenue than the filtered one also gets the bound
+        the filter implies on it (revenue_3m <= revenue_6m <= revenue_12m <=
+        revenue_lifetime, user by user): the same users, but PostgreSQL then
+        starts walking the sort field's index where they lie, not at an end
+        where none does (the planner takes the columns as independent).
+    -#}
+    {%- set horizons = ['3m', '6m', '12m', 'lifetime'] -%}
+    {%- set sort_horizon = settings.sort | replace('revenue_', '') -%}
+    {%- if for_page and sort_horizon in horizons
+        and sort_horizon != settings.revenue_horizon -%}
+        {%- set shorter = horizons.index(sort_horizon)
+            < horizons.index(settings.revenue_horizon) -%}
+        {%- if shorter and settings.revenue_max is not none -%}
+            {%- do conditions.append(
+                settings.sort ~ " < " ~ settings.revenue_max
+            ) -%}
+        {%- elif not shorter and settings.revenue_min is not none -%}
+            {%- do conditions.append(
+                settings.sort ~ " >= " ~ settings.revenue_min
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ (conditions or ['1 = 1']) | join('\nand ') }}
+{%- endmacro %}
+
+{%- macro ltv_user_list_order_by(settings) -%}
+    {%- set nulls = 'nulls first' if settings.direction == 'desc' else 'nulls last' -%}
+    {{- settings.sort }} {{ settings.direction }} {{ nulls }},
+{{ 'user_id ' ~ settings.direction }}
+{%- endmacro %}
+
+{#-
+    One page of the list (limit/offset: every engine of the project has both). The
+    page's user ids first, then their rows: on PostgreSQL finding the ids reads one
+    index alone (each sort field's index holds every filter column), and only the
+    page's own rows are read from the table, not those of the pages before it.
+-#}
+{%- macro ltv_user_list_page(settings) -%}
+    {%- set page_size = settings.page_size | int -%}
+with
+
+page_users as (
+
+    select user_id
+    from {{ ref('user_ltv') }}
+    where
+        {{ ltv_user_list_where(settings, for_page=true) | indent(8) }}
+    order by
+        {{ ltv_user_list_order_by(settings) | indent(8) }}
+    limit {{ page_size }} offset {{ (settings.page | int - 1) * page_size }}
+
+),
+
+final as (
+
+    select
+        user_ltv.user_id,
+        user_ltv.signup_date,
+        user_ltv.acquisition_channel,
+        user_ltv.ltv_segment,
+        user_ltv.revenue_3m,
+        user_ltv.revenue_6m,
+        user_ltv.revenue_12m,
+        user_ltv.revenue_lifetime,
+        user_ltv.orders_lifetime,
+        user_ltv.aov_lifetime,
+        user_ltv.last_order_date,
+        user_ltv.days_since_last_order
+    from page_users
+    inner join {{ ref('user_ltv') }} as user_ltv
+        on page_users.user_id = user_ltv.user_id
+
+)
+
+select * from final
+order by
+    {{ ltv_user_list_order_by(settings) | indent(4) }}
+{% endmacro %}
+
+{#- The list's total: users and pages. -#}
+{%- macro ltv_user_list_total(settings) -%}
+    {%- set page_size = settings.page_size | int -%}
+select
+    count(*) as total_users,
+    {{ page_size }} as page_size,
+    cast(ceiling(count(*) / {{ page_size }}.0) as bigint) as total_pages
+from {{ ref('user_ltv') }}
+where
+    {{ ltv_user_list_where(settings) | indent(4) }}
+{%- endmacro %}

@@ -1,0 +1,172 @@
+"""The user list (analyses/user_list_page.sql, user_list_total.sql) on DuckDB.
+
+Page n of a sort is the n-th slice of the whole list sorted in Python (nulls
+largest, ties broken by user_id the sort's way), for every sort field both ways,
+with and without a filter; the pages together are the whole list; the total
+counts it. The other analyses compile with their default vars and return rows on
+the demo. Built once: the demo's user_ltv and what it reads, in its own file.
+"""
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from conftest import PROJECT_DIR, DuckDbWarehouse, run_dbt
+from dbt.cli.main import dbtRunner
+
+DEMO_AS_OF = "2026-07-01"
+MART_SCHEMA = "ltv_user_list"
+SORT_FIELDS = (
+    "signup_date", "revenue_3m", "revenue_6m", "revenue_12m", "revenue_lifetime",
+    "orders_lifetime", "aov_lifetime", "days_since_last_order",
+)  # fmt: skip
+# label -> (list settings, the same filter in Python)
+FILTERS = {
+    "none": ({}, lambda u: True),
+    "segment Medium": ({"segment": "Medium"}, lambda u: u["ltv_segment"] == "Medium"),
+    "channel paid_search": (
+        {"channel": "paid_search"},
+        lambda u: u["acquisition_channel"] == "paid_search",
+    ),
+    "signup 2024": (
+        {"signup_from": "2024-01-01", "signup_to": "2025-01-01"},
+        lambda u: date(2024, 1, 1) <= u["signup_date"] < date(2025, 1, 1),
+    ),
+    "revenue_6m 10..200": (
+        {"revenue_horizon": "6m", "revenue_min": 10, "revenue_max": 200},
+        lambda u: Decimal(10) <= u["revenue_6m"] < Decimal(200),
+    ),
+    "orders >= 5": ({"min_orders": 5}, lambda u: u["orders_lifetime"] >= 5),
+}
+PAGE_COLUMNS = 12  # columns of a page row
+
+
+class Demo:
+    def __init__(self, warehouse: DuckDbWarehouse, args: list):
+        self.warehouse = warehouse
+        self.args = args  # project, profile, target and paths for every dbt command
+
+    def compile_inline(self, text: str) -> str:
+        result = dbtRunner().invoke(["compile", *self.args, "--inline", text])
+        assert result.success, result.exception
+        return result.result.results[0].node.compiled_code
+
+    def rows(self, sql: str) -> list:
+        return self.warehouse.query(sql).rows
+
+
+@pytest.fixture(scope="module")
+def demo(profiles_dir, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp("user_list")
+    warehouse = DuckDbWarehouse(work_dir, MART_SCHEMA)
+    args = [
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(profiles_dir),
+        "--target", "duckdb",
+        "--vars", json.dumps({"ltv_as_of_date": DEMO_AS_OF}),
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+    ]  # fmt: skip
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in warehouse.dbt_env().items():
+            env.setenv(name, value)
+        run_dbt(["seed", *args])
+        run_dbt(["run", *args, "--select", "+user_ltv", "+user_rfm", "+ltv_cohorts",
+                 "+ltv_summary", "+ltv_distribution", "+ltv_by_channel"])  # fmt: skip
+        yield Demo(warehouse, args)
+
+
+def sorted_users(users: list, sort: str, direction: str) -> list:
+    """Nulls as the largest value, ties by user_id, both the sort's way."""
+    ascending = sorted(
+        users, key=lambda u: (u[sort] is None, u[sort] or 0, u["user_id"])
+    )
+    return ascending if direction == "asc" else ascending[::-1]
+
+
+def pages_inline(cases: list) -> str:
+    """One dbt inline text rendering the page of every case after a marker line."""
+    return "".join(
+        "{% set s = fromjson('" + json.dumps(settings) + "') %}"
+        f"\n-- @@case {i}\n"
+        "{{ ltv_user_list_page(ltv_user_list_settings(s)) }}\n"
+        for i, settings in enumerate(cases)
+    )
+
+
+def split_cases(compiled: str) -> list:
+    return [sql.strip() for sql in re.split(r"^-- @@case \d+\n", compiled, flags=re.M)[1:]]
+
+
+def test_every_page_is_its_slice_of_the_sorted_list(demo):
+    users = demo.rows(f"select * from {MART_SCHEMA}.user_ltv")
+    assert len({u["revenue_lifetime"] for u in users}) < len(users), "no ties to test"
+    cases, expected = [], []
+    for label, (filters, keep) in FILTERS.items():
+        kept = [u for u in users if keep(u)]
+        assert kept, label
+        for sort in SORT_FIELDS:
+            for direction in ("asc", "desc"):
+                ordered = [u["user_id"] for u in sorted_users(kept, sort, direction)]
+                size = 100 if label == "none" else 25
+                # Every page of the unfiltered list, and one past its end; three
+                # pages (first, second, last) of each filtered one.
+                last = -(-len(ordered) // size)
+                pages = range(1, last + 2) if label == "none" else (1, 2, last)
+                for page in pages:
+                    cases.append({**filters, "sort": sort, "direction": direction,
+                                  "page_size": size, "page": page})  # fmt: skip
+                    expected.append(ordered[(page - 1) * size : page * size])
+    sqls = split_cases(demo.compile_inline(pages_inline(cases)))
+    assert len(sqls) == len(cases)
+    wrong = []
+    for case, sql, want in zip(cases, sqls, expected):
+        got = [r["user_id"] for r in demo.rows(sql)]
+        if got != want:
+            wrong.append(f"{case}: got {got[:5]}..., want {want[:5]}...")
+    assert not wrong, f"{len(wrong)} of {len(cases)} pages differ:\n" + "\n".join(wrong[:10])
+
+
+def test_the_analyses_take_their_vars(demo):
+    """user_list_page and user_list_total as files, with vars, as an analyst calls
+    them: the page is its slice, the total counts the filtered users."""
+    users = demo.rows(f"select * from {MART_SCHEMA}.user_ltv")
+    list_vars = {"ltv_list_segment": "Low", "ltv_list_sort": "aov_lifetime",
+                 "ltv_list_direction": "asc", "ltv_list_page_size": 25,
+                 "ltv_list_page": 3}  # fmt: skip
+    args = [a if a != demo.args[demo.args.index("--vars") + 1] else json.dumps(
+        {"ltv_as_of_date": DEMO_AS_OF, **list_vars}) for a in demo.args]
+    run_dbt(["compile", *args, "--select", "user_list_page", "user_list_total"])
+    compiled = PROJECT_DIR / demo.args[demo.args.index("--target-path") + 1]
+    compiled = compiled / "compiled" / "ltv" / "analyses"
+    low = [u for u in users if u["ltv_segment"] == "Low"]
+    want = [u["user_id"] for u in sorted_users(low, "aov_lifetime", "asc")][50:75]
+    page = demo.rows((compiled / "user_list_page.sql").read_text())
+    assert [r["user_id"] for r in page] == want
+    assert len(page[0]) == PAGE_COLUMNS
+    total = demo.rows((compiled / "user_list_total.sql").read_text())
+    assert total == [{"total_users": len(low), "page_size": 25,
+                      "total_pages": -(-len(low) // 25)}]  # fmt: skip
+
+
+def test_a_sort_field_outside_the_list_is_refused(demo):
+    """Settings become SQL text: anything but the listed values fails to compile."""
+    messages = []
+    result = dbtRunner(callbacks=[lambda event: messages.append(event.info.msg)]).invoke([
+        "compile", *demo.args, "--inline",
+        "{{ ltv_user_list_page(ltv_user_list_settings({'sort': 'user_id; drop'})) }}",
+    ])  # fmt: skip
+    assert not result.success
+    assert any("ltv_list_sort must be one of" in str(m) for m in messages), messages[-5:]
+
+
+def test_every_analysis_returns_rows_on_the_demo_with_its_defaults(demo):
+    run_dbt(["compile", *demo.args, "--select", "resource_type:analysis"])
+    target = PROJECT_DIR / demo.args[demo.args.index("--target-path") + 1]
+    analyses = sorted((target / "compiled" / "ltv" / "analyses").glob("*.sql"))
+    assert len(analyses) == len(list((PROJECT_DIR / "analyses").glob("*.sql")))
+    empty = [path.name for path in analyses if not demo.rows(path.read_text())]
+    assert not empty, empty
