@@ -88,12 +88,14 @@ chosen_fit as (
 
 ),
 
+-- The spec names the columns parameter and value.
+-- noqa: disable=RF04
 final as (
 
     select
         cast(candidate_fits.model as {{ dbt.type_string() }}) as model,
-        cast(candidate_fits.parameter as {{ dbt.type_string() }}) as parameter,  -- noqa: RF04
-        cast(candidate_fits.value as {{ ltv_double_type() }}) as value,  -- noqa: RF04
+        cast(candidate_fits.parameter as {{ dbt.type_string() }}) as parameter,
+        cast(candidate_fits.value as {{ ltv_double_type() }}) as value,
         cast(candidate_fits.fitted_as_of_date as date) as fitted_as_of_date,
         cast(candidate_fits.fitted_customers as bigint) as fitted_customers,
         cast(
@@ -108,4 +110,5 @@ final as (
 
 )
 
+-- noqa: enable=RF04
 select * from final
