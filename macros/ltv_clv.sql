@@ -98,6 +98,8 @@
     {%- call statement('store_clv_fit') -%}
         create table {{ relation }} as {{ selects | join(' union all ') }}
     {%- endcall -%}
+    {#- run-operation does not commit on its own (DuckDB, PostgreSQL). -#}
+    {%- do adapter.commit() -%}
     {{ log('Stored the CLV fit of ' ~ identity ~ ' as of ' ~ fitted_as_of_date
         ~ ' in ' ~ relation, info=True) }}
 {%- endmacro %}

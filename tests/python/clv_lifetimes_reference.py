@@ -57,6 +57,8 @@ def predict(summary_csv, params_json, out_csv):
         params = json.load(file)
     bgf = BetaGeoFitter()
     bgf.params_ = pd.Series({name: params[name] for name in ("r", "alpha", "a", "b")})
+    # fit() sets this alias, which customer_lifetime_value calls.
+    bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
     ggf = GammaGammaFitter()
     ggf.params_ = pd.Series({name: params[name] for name in ("p", "q", "v")})
     f, r, T, m = (summary[c] for c in ("frequency", "recency", "T", "monetary_value"))
