@@ -6,6 +6,9 @@ and imports nothing from the project:
     python clv_lifetimes_reference.py sample OUT_CSV
         the RFM summary (freq='D') of CDNOW_sample.txt (the 1/10 sample of the papers)
         observed to 1997-09-30: user_id, frequency, recency, T, monetary_value;
+    python clv_lifetimes_reference.py sample-raw OUT_DIR
+        the same transactions as the project's raw users.csv and orders.csv (as
+        lifetimes_reference.py writes CDNOW_master's);
     python clv_lifetimes_reference.py fit SUMMARY_CSV OUT_JSON
         BetaGeoFitter(penalizer_coef=0) on every row and GammaGammaFitter(
         penalizer_coef=0) on the rows with frequency and monetary_value > 0;
@@ -17,6 +20,7 @@ and imports nothing from the project:
 
 import json
 import sys
+from pathlib import Path
 from importlib.resources import files
 
 import pandas as pd
@@ -24,13 +28,26 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter
 from lifetimes.utils import summary_data_from_transaction_data
 
 
-def sample(out_csv):
+def read_sample():
     path = files("lifetimes") / "datasets" / "CDNOW_sample.txt"
     transactions = pd.read_csv(
         path, sep=r"\s+", header=None, dtype={2: str},
         names=["customer_id", "customer_index", "date", "number_of_cds", "dollar_value"],
     )
     transactions["date"] = pd.to_datetime(transactions["date"], format="%Y%m%d")
+    return transactions
+
+
+def sample_raw(out_dir):
+    from lifetimes_reference import write_raw_tables
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_raw_tables(read_sample(), out)
+
+
+def sample(out_csv):
+    transactions = read_sample()
     summary = summary_data_from_transaction_data(
         transactions, "customer_id", "date", monetary_value_col="dollar_value",
         observation_period_end=pd.Timestamp("1997-09-30"), freq="D",
@@ -76,7 +93,8 @@ def predict(summary_csv, params_json, out_csv):
 
 
 if __name__ == "__main__":
-    commands = {"sample": sample, "fit": fit, "predict": predict}
+    commands = {"sample": sample, "sample-raw": sample_raw, "fit": fit,
+                "predict": predict}
     if len(sys.argv) < 3 or sys.argv[1] not in commands:
         sys.exit(f"usage: {sys.argv[0]} sample|fit|predict ARGS")
     commands[sys.argv[1]](*sys.argv[2:])
