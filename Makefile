@@ -8,11 +8,15 @@ SPARK_VENV ?= .venv-spark
 LIFETIMES_VENV ?= .venv-lifetimes
 # The demo's as-of date is fixed so that its numbers are reproducible.
 DEMO_AS_OF ?= 2026-07-01
-DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
+# Vars of every build target and of fit-clv; override for real data, e.g.
+# make fit-clv DBT_TARGET=postgres DBT_VARS='{"ltv_source_schema": "shop_raw"}'
+DBT_VARS ?= '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
+# The target of fit-clv (the build targets name theirs).
+DBT_TARGET ?= duckdb
 
 .PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	publish-postgres reliability
+	publish-postgres reliability fit-clv
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +60,13 @@ build-duckdb: setup
 build-postgres: setup
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
 	$(BIN)/dbt build --target postgres --vars $(DBT_VARS) --full-refresh
+
+# Predictive CLV: build user_rfm with these settings, fit BG/NBD and Gamma-Gamma on it
+# (scipy) and store the fit in the warehouse, where the next build scores with it.
+fit-clv: setup
+	$(BIN)/dbt build --target $(DBT_TARGET) --vars $(DBT_VARS) --select +user_rfm \
+		--indirect-selection cautious --exclude-resource-type unit_test
+	$(BIN)/python scripts/fit_clv.py --target $(DBT_TARGET) --vars $(DBT_VARS)
 
 # Write-audit-publish on PostgreSQL: build and test in <DBT_SCHEMA>_build, then swap it in.
 publish-postgres: setup

@@ -32,6 +32,8 @@ MARTS = (
     "ltv_cohorts",
     "ltv_by_channel",
     "user_rfm",
+    "clv_model_parameters",
+    "user_clv",
 )
 
 

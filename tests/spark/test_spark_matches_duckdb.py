@@ -21,7 +21,7 @@ import pytest
 
 pytest.importorskip("pyspark", reason="the Spark suite runs in .venv-spark")
 
-# Every mart (conftest.MARTS reads the same eight), and the key of its grain.
+# Every mart (conftest.MARTS reads the same ten), and the key of its grain.
 MART_KEYS = {
     "user_ltv": ("user_id",),
     "ltv_summary": ("horizon",),
@@ -31,6 +31,8 @@ MART_KEYS = {
     "ltv_cohorts": ("signup_month", "months_since_signup"),
     "ltv_by_channel": ("acquisition_channel", "horizon"),
     "user_rfm": ("user_id",),
+    "clv_model_parameters": ("model", "parameter"),
+    "user_clv": ("user_id",),
 }
 MARTS = tuple(MART_KEYS)
 # Converted and summed, never divided: equal to the last of the 12 decimals.
@@ -45,6 +47,8 @@ EXACT_MONEY = {
     "ltv_cohorts": ("revenue_in_month", "revenue_cumulative"),
     "ltv_by_channel": ("total_revenue", "cac"),
     "user_rfm": (),
+    "clv_model_parameters": (),
+    "user_clv": (),
 }
 RELATIVE_TOLERANCE = 1e-6
 ABSOLUTE_TOLERANCE = 1e-9
