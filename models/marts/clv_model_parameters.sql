@@ -43,6 +43,8 @@
 
 with
 
+-- After user_rfm: a build that stops on bad input rebuilds no mart, this one
+-- included. depends_on: {{ ref('user_rfm') }}
 candidate_fits as (
 
     {{ candidates_sql }}

@@ -71,11 +71,12 @@ def relation(schema: str, name: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
 
-def test_the_marts_are_the_eight_of_the_contract(published):
+def test_the_marts_are_those_of_the_contract(published):
     assert published.marts == sorted(
         [
             "user_ltv", "ltv_summary", "ltv_segments", "ltv_distribution",
             "ltv_cohorts", "ltv_by_channel", "user_rfm", "order_audit",
+            "clv_model_parameters", "user_clv", "clv_backtest",
         ]
     )
 
