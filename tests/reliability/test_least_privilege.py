@@ -81,6 +81,9 @@ def test_the_marts_are_those_of_the_contract(published):
     )
 
 
+CLV_MARTS = ("clv_model_parameters", "user_clv", "clv_backtest")
+
+
 def test_analyst_reads_every_mart(published):
     connection = analyst_session(published.database)
     try:
@@ -91,7 +94,9 @@ def test_analyst_reads_every_mart(published):
                         relation(MART_SCHEMA, mart)
                     )
                 )
-                assert cursor.fetchone()[0] > 0, mart
+                rows = cursor.fetchone()[0]
+            # The CLV marts are empty until `make fit-clv` fits this source.
+            assert rows > 0 or mart in CLV_MARTS, mart
             connection.commit()
     finally:
         connection.close()
