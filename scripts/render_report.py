@@ -28,7 +28,7 @@ import argparse
 import math
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from pathlib import Path
@@ -76,6 +76,10 @@ class Marts:
     distribution: list
     cohorts: list
     channels: list
+    # Predicted CLV (user_clv by segment, clv_model_parameters, clv_backtest).
+    clv_segments: list = field(default_factory=list)
+    clv_parameters: list = field(default_factory=list)
+    clv_backtest: list = field(default_factory=list)
 
     @property
     def as_of_date(self):
@@ -106,6 +110,20 @@ def mart_queries(schema: str) -> dict:
             f"select * from {prefix}ltv_by_channel order by acquisition_channel, "
             f"{horizon_order}"
         ),
+        "clv_segments": (
+            "select user_ltv.ltv_segment, count(*) as users,"
+            " avg(user_clv.predicted_clv_12m) as predicted_clv_12m_mean,"
+            " sum(user_clv.predicted_clv_12m) as predicted_clv_12m_total,"
+            " avg(user_clv.probability_alive) as share_alive,"
+            " sum(user_clv.expected_purchases_365d) as expected_purchases_365d"
+            f" from {prefix}user_clv as user_clv inner join {prefix}user_ltv as user_ltv"
+            " on user_clv.user_id = user_ltv.user_id"
+            " group by user_ltv.ltv_segment order by user_ltv.ltv_segment"
+        ),
+        "clv_parameters": (
+            f"select * from {prefix}clv_model_parameters order by model, parameter"
+        ),
+        "clv_backtest": f"select * from {prefix}clv_backtest order by bin_order",
     }
 
 
@@ -692,6 +710,54 @@ def segment_table(segments: list) -> str:
     )
 
 
+def clv_section(marts: Marts) -> str:
+    """Predicted CLV by segment, the fit's parameters and its backtest."""
+    if not marts.clv_parameters:
+        return (
+            "<section><h2>Predicted CLV</h2><p class=\"lead\">No CLV fit of this "
+            "source: run <code>make fit-clv</code> and build again.</p></section>"
+        )
+    segments = "".join(
+        f"<tr><th scope=\"row\">{escape(row['ltv_segment'])}</th>"
+        f"<td class=\"num\">{format_count(row['users'])}</td>"
+        f"<td class=\"num\">{format_money(row['predicted_clv_12m_mean'])}</td>"
+        f"<td class=\"num\">{format_money(row['predicted_clv_12m_total'])}</td>"
+        f"{share_cell(row['share_alive'])}"
+        f"<td class=\"num\">{float(row['expected_purchases_365d']):,.0f}</td></tr>"
+        for row in marts.clv_segments
+    )
+    fitted = marts.clv_parameters[0]["fitted_as_of_date"]
+    parameters = ", ".join(
+        f"{escape(row['parameter'])} = {float(row['value']):.4g}"
+        for row in marts.clv_parameters
+    )
+    backtest = "".join(
+        f"<tr><th scope=\"row\">{escape(row['frequency_bin'])}</th>"
+        f"<td class=\"num\">{format_count(row['customers'])}</td>"
+        f"<td class=\"num\">{format_count(row['actual_repeat_purchases'])}</td>"
+        f"<td class=\"num\">{float(row['expected_repeat_purchases']):,.1f}</td></tr>"
+        for row in marts.clv_backtest
+    )
+    backtest_part = (
+        "<h3>Backtest</h3>"
+        f"<p class=\"lead\">Fitted as of {marts.clv_backtest[0]['calibration_end_date']}"
+        ", repeat purchases from then to the as-of date by repeat purchases before."
+        "</p><table class=\"segments\"><thead><tr><th>Repeat purchases before</th>"
+        "<th>Users</th><th>Actual</th><th>Expected</th></tr></thead>"
+        f"<tbody>{backtest}</tbody></table>"
+        if marts.clv_backtest else ""
+    )
+    return (
+        "<section><h2>Predicted CLV (next 12 months)</h2>"
+        f"<p class=\"lead\">BG/NBD and Gamma-Gamma fitted as of {fitted} ({parameters};"
+        " time in days), discounted monthly (mart user_clv).</p>"
+        "<table class=\"segments\"><thead><tr><th>Segment</th><th>Users scored</th>"
+        "<th>Mean predicted CLV</th><th>Total predicted CLV</th><th>Share alive</th>"
+        "<th>Expected purchases (365 days)</th></tr></thead>"
+        f"<tbody>{segments}</tbody></table>{backtest_part}</section>"
+    )
+
+
 STYLE = f"""
 :root {{ color: {COLOUR_TEXT}; background: #f5f7fa; }}
 body {{ margin: 0; font: 15px/1.45 {FONT_STACK}; font-variant-numeric: tabular-nums; }}
@@ -776,8 +842,10 @@ def render_report(marts: Marts, source: str) -> str:
         cohort_section(marts.cohorts),
         channel_section(marts.channels),
         segment_table(marts.segments),
+        clv_section(marts),
         f"<footer>Source: {escape(source)} &middot; marts ltv_summary, ltv_segments, "
-        "ltv_distribution, ltv_cohorts, ltv_by_channel &middot; rendered by "
+        "ltv_distribution, ltv_cohorts, ltv_by_channel, user_clv, clv_model_parameters, "
+        "clv_backtest &middot; rendered by "
         "scripts/render_report.py</footer>",
     ]
     return (

@@ -326,3 +326,40 @@ expected_per_alive as (
 
 ),
 {%- endmacro %}
+
+{#-
+    SQL of every fit that may score this build's source: rows (model, parameter,
+    value, fitted_as_of_date, fitted_customers, log_likelihood, fitted_at) of the fit
+    table with this source's identity (when the table exists) and, when the source
+    is the demo, of the committed demo fit. Never an error: no rows without fits.
+-#}
+{% macro ltv_clv_candidate_fits_sql() -%}
+    {%- set is_demo = var('ltv_source_schema') == 'ltv_demo_raw' -%}
+    {%- set identity = ltv_clv_source_identity() -%}
+    {%- set fit_table = load_relation(source('clv', 'clv_fits')) if execute else none -%}
+    {%- set fit_selects = [] -%}
+    {%- if fit_table is not none -%}
+        {%- do fit_selects.append(
+            "select model, parameter, value, fitted_as_of_date, fitted_customers, "
+            ~ "log_likelihood, fitted_at from " ~ source('clv', 'clv_fits')
+            ~ " where source_identity = '" ~ identity ~ "'"
+        ) -%}
+    {%- endif -%}
+    {%- if is_demo -%}
+        {%- do fit_selects.append(
+            "select model, parameter, value, fitted_as_of_date, fitted_customers, "
+            ~ "log_likelihood, fitted_at from " ~ ref('demo_clv_fit')
+            ~ " where source_identity = 'demo'"
+        ) -%}
+    {%- endif -%}
+    {%- if not fit_selects -%}
+        {%- do fit_selects.append(
+            "select cast(null as " ~ dbt.type_string() ~ ") as model, cast(null as "
+            ~ dbt.type_string() ~ ") as parameter, cast(null as " ~ ltv_double_type()
+            ~ ") as value, cast(null as date) as fitted_as_of_date, cast(null as bigint)"
+            ~ " as fitted_customers, cast(null as " ~ ltv_double_type()
+            ~ ") as log_likelihood, cast(null as timestamp) as fitted_at where 1 = 0"
+        ) -%}
+    {%- endif -%}
+    {{ return(fit_selects | join(' union all ')) }}
+{%- endmacro %}

@@ -7,34 +7,8 @@
     Without such a fit it is empty and the build warns with the command to run; a
     fit older than var ltv_clv_max_fit_age_days before the as-of date warns too.
 -#}
-{%- set is_demo = var('ltv_source_schema') == 'ltv_demo_raw' -%}
 {%- set identity = ltv_clv_source_identity() -%}
-{%- set fit_table = load_relation(source('clv', 'clv_fits')) if execute else none -%}
-{%- set fit_selects = [] -%}
-{%- if fit_table is not none -%}
-    {%- do fit_selects.append(
-        "select model, parameter, value, fitted_as_of_date, fitted_customers, "
-        ~ "log_likelihood, fitted_at from " ~ source('clv', 'clv_fits')
-        ~ " where source_identity = '" ~ identity ~ "'"
-    ) -%}
-{%- endif -%}
-{%- if is_demo -%}
-    {%- do fit_selects.append(
-        "select model, parameter, value, fitted_as_of_date, fitted_customers, "
-        ~ "log_likelihood, fitted_at from " ~ ref('demo_clv_fit')
-        ~ " where source_identity = 'demo'"
-    ) -%}
-{%- endif -%}
-{%- if not fit_selects -%}
-    {%- do fit_selects.append(
-        "select cast(null as " ~ dbt.type_string() ~ ") as model, cast(null as "
-        ~ dbt.type_string() ~ ") as parameter, cast(null as " ~ ltv_double_type()
-        ~ ") as value, cast(null as date) as fitted_as_of_date, cast(null as bigint)"
-        ~ " as fitted_customers, cast(null as " ~ ltv_double_type()
-        ~ ") as log_likelihood, cast(null as timestamp) as fitted_at where 1 = 0"
-    ) -%}
-{%- endif -%}
-{%- set candidates_sql = fit_selects | join(' union all ') -%}
+{%- set candidates_sql = ltv_clv_candidate_fits_sql() -%}
 
 {%- if execute and model.unique_id in selected_resources -%}
     {%- set found = run_query(
@@ -69,6 +43,8 @@
 
 with
 
+-- After user_rfm: a build that stops on bad input rebuilds no mart, this one
+-- included. depends_on: {{ ref('user_rfm') }}
 candidate_fits as (
 
     {{ candidates_sql }}

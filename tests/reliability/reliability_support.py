@@ -216,7 +216,8 @@ class PostgresDatabase:
 
 def mart_as_of_dates(database: PostgresDatabase, schema: str, marts: list) -> set:
     dates = set()
-    for mart in marts:
+    # clv_model_parameters carries the fit's as-of date (fitted_as_of_date) only.
+    for mart in (mart for mart in marts if mart != "clv_model_parameters"):
         dates |= {
             row[0]
             for row in database.query(

@@ -71,13 +71,17 @@ def relation(schema: str, name: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
 
-def test_the_marts_are_the_eight_of_the_contract(published):
+def test_the_marts_are_those_of_the_contract(published):
     assert published.marts == sorted(
         [
             "user_ltv", "ltv_summary", "ltv_segments", "ltv_distribution",
             "ltv_cohorts", "ltv_by_channel", "user_rfm", "order_audit",
+            "clv_model_parameters", "user_clv", "clv_backtest",
         ]
     )
+
+
+CLV_MARTS = ("clv_model_parameters", "user_clv", "clv_backtest")
 
 
 def test_analyst_reads_every_mart(published):
@@ -90,7 +94,9 @@ def test_analyst_reads_every_mart(published):
                         relation(MART_SCHEMA, mart)
                     )
                 )
-                assert cursor.fetchone()[0] > 0, mart
+                rows = cursor.fetchone()[0]
+            # The CLV marts are empty until `make fit-clv` fits this source.
+            assert rows > 0 or mart in CLV_MARTS, mart
             connection.commit()
     finally:
         connection.close()

@@ -1,0 +1,215 @@
+{#-
+    How good is the CLV model? BG/NBD fitted on a calibration period (as of
+    calibration_end_date = as-of date - var ltv_clv_backtest_holdout_days, default
+    273 = 39 weeks) predicts each user's repeat purchase days in the holdout
+    period up to the as-of date; here against the actual ones, per calibration
+    frequency (0..6, 7+) and in total. The calibration RFM is built from
+    order_audit's revenue orders as user_rfm is (one purchase per day); the fit is
+    this source's fit with fitted_as_of_date = calibration_end_date (`make
+    fit-clv` with that ltv_as_of_date). Without one it is empty and says so.
+-#}
+{#- As in user_clv: PostgreSQL's planner misjudges the series' CTEs. -#}
+{{ config(pre_hook=(
+    "set local enable_mergejoin = off; set local enable_nestloop = off"
+    if target.type == 'postgres' else ""
+)) }}
+{%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
+{%- set as_of = modules.datetime.date.fromisoformat(
+    ltv_as_of_date().split("'")[1]
+) -%}
+{%- set calibration_end = (
+    as_of - modules.datetime.timedelta(days=holdout_days)
+).isoformat() -%}
+{%- set calibration_end_sql = "cast('" ~ calibration_end ~ "' as date)" -%}
+{%- set double = ltv_double_type() -%}
+{%- set candidates_sql = ltv_clv_candidate_fits_sql() -%}
+
+with
+
+order_audit as (
+
+    select * from {{ ref('order_audit') }}
+
+),
+
+candidate_fits as (
+
+    {{ candidates_sql }}
+
+),
+
+revenue_days as (
+
+    select distinct
+        user_id,
+        order_date
+    from order_audit
+    where is_revenue and order_date < {{ ltv_as_of_date() }}
+
+),
+
+calibration as (
+
+    select
+        user_id,
+        count(*) - 1 as frequency,
+        min(order_date) as first_purchase_date,
+        max(order_date) as last_purchase_date
+    from revenue_days
+    where order_date < {{ calibration_end_sql }}
+    group by user_id
+
+),
+
+customers as (
+
+    select
+        user_id,
+        cast(frequency as {{ double }}) as x,
+        cast(
+            {{ ltv_days_between('first_purchase_date', 'last_purchase_date') }}
+            as {{ double }}
+        ) as t_x,
+        cast(
+            {{ ltv_days_between('first_purchase_date', calibration_end_sql) }} - 1
+            as {{ double }}
+        ) as age
+    from calibration
+
+),
+
+holdout as (
+
+    select
+        user_id,
+        count(*) as repeat_purchases
+    from revenue_days
+    where order_date >= {{ calibration_end_sql }}
+    group by user_id
+
+),
+
+-- The newest refit of this source as of exactly the calibration end.
+chosen_fit as (
+
+    select fitted_at
+    from candidate_fits
+    where fitted_as_of_date = {{ calibration_end_sql }}
+    order by fitted_at desc
+    limit 1
+
+),
+
+calibration_fit as (
+
+    select candidate_fits.*
+    from candidate_fits
+    inner join chosen_fit
+        on candidate_fits.fitted_at = chosen_fit.fitted_at
+    where candidate_fits.fitted_as_of_date = {{ calibration_end_sql }}
+
+),
+
+parameters as (
+
+    select
+        max(case when model = 'bg_nbd' and parameter = 'r' then value end) as r,
+        max(
+            case when model = 'bg_nbd' and parameter = 'alpha' then value end
+        ) as alpha,
+        max(case when model = 'bg_nbd' and parameter = 'a' then value end) as a,
+        max(case when model = 'bg_nbd' and parameter = 'b' then value end) as b
+    from calibration_fit
+    where model = 'bg_nbd'
+    having count(*) = 4
+
+),
+
+horizons as (
+
+    select
+        cast({{ holdout_days }} as {{ double }}) as horizon_days,
+        cast(null as integer) as month_number
+
+),
+
+{{ ltv_clv_expected_purchase_ctes() }}
+
+scored as (
+
+    select
+        customers.user_id,
+        case
+            when customers.x >= 7 then 7 else cast(customers.x as integer)
+        end as bin_order,
+        coalesce(holdout.repeat_purchases, 0) as actual_repeat_purchases,
+        expected_per_alive.expected_purchases * case
+            when customers.x = 0 then 1
+            else 1 / (1 + {{ ltv_clv_safe_exp(
+                'ln(parameters.a / (parameters.b + customers.x - 1))'
+                ~ ' + (parameters.r + customers.x) * ln((parameters.alpha'
+                ~ ' + customers.age) / (parameters.alpha + customers.t_x))'
+            ) }})
+        end as expected_repeat_purchases
+    from customers
+    cross join parameters
+    inner join expected_per_alive
+        on
+            customers.x = expected_per_alive.x
+            and customers.age = expected_per_alive.age
+    left join holdout
+        on customers.user_id = holdout.user_id
+
+),
+
+by_bin as (
+
+    select
+        bin_order,
+        count(*) as customers,
+        sum(actual_repeat_purchases) as actual_repeat_purchases,
+        sum(expected_repeat_purchases) as expected_repeat_purchases
+    from scored
+    group by bin_order
+
+),
+
+bins as (
+
+    select
+        bin_order,
+        case
+            when bin_order = 7 then '7+'
+            else cast(bin_order as {{ dbt.type_string() }})
+        end as frequency_bin,
+        customers,
+        actual_repeat_purchases,
+        expected_repeat_purchases
+    from by_bin
+    union all
+    select
+        8 as bin_order,
+        'total' as frequency_bin,
+        sum(customers) as customers,
+        sum(actual_repeat_purchases) as actual_repeat_purchases,
+        sum(expected_repeat_purchases) as expected_repeat_purchases
+    from by_bin
+    having count(*) > 0
+
+),
+
+final as (
+
+    select
+        cast(frequency_bin as {{ dbt.type_string() }}) as frequency_bin,
+        cast(bin_order as integer) as bin_order,
+        cast(customers as bigint) as customers,
+        cast(actual_repeat_purchases as bigint) as actual_repeat_purchases,
+        cast(expected_repeat_purchases as {{ double }}) as expected_repeat_purchases,
+        {{ calibration_end_sql }} as calibration_end_date,
+        {{ ltv_as_of_date() }} as as_of_date
+    from bins
+
+)
+
+select * from final
