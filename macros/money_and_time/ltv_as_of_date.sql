@@ -1,7 +1,8 @@
 {#
     The exclusive end of the observation window as a SQL date literal: var
     `ltv_as_of_date` (YYYY-MM-DD) or, when it is null, the UTC day the run
-    started, so that every model of one build sees the same date.
+    started, so that every model of one build sees the same date. A date after
+    the build's day is refused: its horizons would look complete unobserved.
 #}
 {% macro ltv_as_of_date() -%}
     {%- set as_of = var('ltv_as_of_date') -%}
@@ -11,6 +12,14 @@
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of | string) -%}
         {{ exceptions.raise_compiler_error(
             "var ltv_as_of_date must be a date as YYYY-MM-DD, got: " ~ as_of
+        ) }}
+    {%- endif -%}
+    {#- A date after the build's day would count days not yet observed as complete. -#}
+    {%- if (as_of | string) > run_started_at.strftime('%Y-%m-%d') -%}
+        {{ exceptions.raise_compiler_error(
+            "var ltv_as_of_date is " ~ as_of ~ ", after the day of this build ("
+            ~ run_started_at.strftime('%Y-%m-%d') ~ " UTC): the window would hold days"
+            ~ " not yet observed. Use a date up to today, or leave the var null."
         ) }}
     {%- endif -%}
     cast('{{ as_of }}' as date)

@@ -6,3 +6,12 @@
 {% macro ltv_money_type() -%}
     decimal(38, 12)
 {%- endmacro %}
+
+{#-
+    Exchange rates: 14 decimals keep 9 or more significant digits of the smallest
+    ECB units (old Turkish lira, about 3e-6 USD), and a 12-decimal amount times a
+    rate stays within DuckDB's 38 digits.
+-#}
+{% macro ltv_fx_rate_type() -%}
+    decimal(24, 14)
+{%- endmacro %}

@@ -18,12 +18,34 @@
 {%- endmacro %}
 
 {#-
-    on-run-start: create the analyst role when it is missing. Idempotent, and safe
-    when two builds start at once (roles are cluster-wide). Creating it needs the
-    CREATEROLE privilege only the first time.
+    Whether the analyst role exists on the server (PostgreSQL; asked once a run).
+-#}
+{% macro ltv_analyst_role_exists() -%}
+    {%- if not execute or target.type != 'postgres' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set result = run_query(
+        "select count(*) from pg_catalog.pg_roles where rolname = '"
+        ~ ltv_analyst_role() ~ "'"
+    ) -%}
+    {{ return(result.rows[0][0] > 0) }}
+{%- endmacro %}
+
+{#-
+    on-run-start: create the analyst role when it is missing and the build's user
+    may create roles (CREATEROLE or superuser). A user who may not gets a warning
+    and the run grants nothing (grants to a missing role would fail every mart);
+    var `ltv_grants` false turns grants off altogether. Idempotent, and safe when
+    two builds start at once (roles are cluster-wide).
 -#}
 {% macro ltv_create_analyst_role() -%}
-    {%- if target.type == 'postgres' -%}
+    {%- if execute and target.type == 'postgres' and var('ltv_grants', true)
+        and not ltv_analyst_role_exists() -%}
+        {%- set may_create = run_query(
+            "select rolcreaterole or rolsuper from pg_catalog.pg_roles"
+            ~ " where rolname = current_user"
+        ).rows[0][0] -%}
+        {%- if may_create -%}
         do $ltv$
         begin
             if not exists (
@@ -36,7 +58,37 @@
             when duplicate_object or unique_violation then null;
         end
         $ltv$
+        {%- else -%}
+            {%- do exceptions.warn(
+                "role " ~ ltv_analyst_role() ~ " (var ltv_analyst_role) does not exist"
+                ~ " and user " ~ target.user ~ " may not create roles: this run grants"
+                ~ " analysts nothing. Ask an administrator to `create role "
+                ~ ltv_analyst_role() ~ " nologin`, or set var ltv_grants to false."
+            ) -%}
+        {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    dbt's grants, on PostgreSQL: the analyst role only when it exists (a build by a
+    user who could not create it warns in ltv_create_analyst_role and grants
+    nothing); other grantees as configured.
+-#}
+{% macro postgres__apply_grants(relation, grant_config, should_revoke=True) -%}
+    {%- set config = {} -%}
+    {%- set role_exists = ltv_analyst_role_exists() if grant_config else false -%}
+    {%- for privilege, grantees in (grant_config or {}).items() -%}
+        {%- set kept = [] -%}
+        {%- for grantee in grantees -%}
+            {%- if grantee != ltv_analyst_role() or role_exists -%}
+                {%- do kept.append(grantee) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if kept -%}
+            {%- do config.update({privilege: kept}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(default__apply_grants(relation, config, should_revoke)) }}
 {%- endmacro %}
 
 {#-
@@ -46,7 +98,8 @@
     publishes, so analysts never see marts that have not passed their tests.
 -#}
 {% macro ltv_grant_schema_usage() -%}
-    {%- if target.type == 'postgres' and var('ltv_grant_schema_usage') -%}
+    {%- if target.type == 'postgres' and var('ltv_grant_schema_usage')
+        and var('ltv_grants', true) and ltv_analyst_role_exists() -%}
         do $ltv$
         begin
             if exists (

@@ -3,8 +3,8 @@
     calibration_end_date = as-of date - var ltv_clv_backtest_holdout_days, default
     273 = 39 weeks) predicts each user's repeat purchase days in the holdout
     period up to the as-of date; here against the actual ones, per calibration
-    frequency (0..6, 7+) and in total. The calibration RFM is built from
-    order_audit's revenue orders as user_rfm is (one purchase per day); the fit is
+    frequency (0..6, 7+) and in total. The calibration RFM is built from the
+    revenue days as user_rfm is (one purchase per day); the fit is
     this source's fit with fitted_as_of_date = calibration_end_date (`make
     fit-clv` with that ltv_as_of_date). Without one it is empty and says so.
 -#}
@@ -26,25 +26,15 @@
 
 with
 
-order_audit as (
+revenue_days as (
 
-    select * from {{ ref('order_audit') }}
+    select * from {{ ref('int_revenue_days_aggregated') }}
 
 ),
 
 candidate_fits as (
 
     {{ candidates_sql }}
-
-),
-
-revenue_days as (
-
-    select distinct
-        user_id,
-        order_date
-    from order_audit
-    where is_revenue and order_date < {{ ltv_as_of_date() }}
 
 ),
 

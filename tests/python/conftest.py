@@ -86,29 +86,46 @@ class Table(NamedTuple):
 # ----------------------------------------------------------------- data and reference
 
 
-def read_fx_rates() -> list:
-    """The project's fx_rates seed, typed as the reference expects."""
-    with open(PROJECT_DIR / "seeds" / "fx_rates.csv", newline="") as file:
-        return [
-            {
-                "currency": row["currency"],
-                "rate_month": date.fromisoformat(row["rate_month"]),
-                "usd_per_unit": Decimal(row["usd_per_unit"]),
-            }
-            for row in csv.DictReader(file)
-        ]
+def _read_seed(path: Path) -> list:
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
 
 
-def read_channel_cac() -> list:
-    """The project's channel_cac seed, typed as the reference expects."""
-    with open(PROJECT_DIR / "seeds" / "channel_cac.csv", newline="") as file:
-        return [
-            {
-                "acquisition_channel": row["acquisition_channel"],
-                "cac": Decimal(row["cac"]),
-            }
-            for row in csv.DictReader(file)
-        ]
+def read_fx_rates(demo: bool = False) -> list:
+    """The rates the project's fx_rates model holds, typed as the reference expects.
+
+    A real source (the tests' own raw schema): the shop's own rates (seed
+    own_fx_rates) over the ECB's (seed ecb_fx_rates). The demo source: the demo's
+    synthetic rates between the two."""
+    layers = [PROJECT_DIR / "seeds" / "own_fx_rates.csv"]
+    if demo:
+        layers.append(PROJECT_DIR / "seeds" / "demo" / "demo_fx_rates.csv")
+    layers.append(PROJECT_DIR / "seeds" / "ecb_fx_rates.csv")
+    rates = {}
+    for layer in layers:
+        for row in _read_seed(layer):
+            key = (row["currency"].strip().upper(), date.fromisoformat(row["rate_month"]))
+            rates.setdefault(key, Decimal(row["usd_per_unit"]))
+    return [
+        {"currency": currency, "rate_month": month, "usd_per_unit": rate}
+        for (currency, month), rate in rates.items()
+    ]
+
+
+def read_channel_cac(demo: bool = False) -> list:
+    """The CACs of the project's channel_cac model, typed as the reference expects:
+    the shop's own (seed own_channel_cac; empty out of the box), and for the demo
+    source the demo's where the shop gives none."""
+    layers = [PROJECT_DIR / "seeds" / "own_channel_cac.csv"]
+    if demo:
+        layers.append(PROJECT_DIR / "seeds" / "demo" / "demo_channel_cac.csv")
+    costs = {}
+    for layer in layers:
+        for row in _read_seed(layer):
+            costs.setdefault(
+                row["acquisition_channel"].strip().lower(), Decimal(row["cac"])
+            )
+    return [{"acquisition_channel": key, "cac": cac} for key, cac in costs.items()]
 
 
 def with_users_without_signup(dataset: Dataset) -> Dataset:

@@ -440,8 +440,8 @@ def test_dirty_rows_are_counted_or_explained(outcomes):
     run = outcome.run
     assert node_status(run, "not_null_stg_shop__users_signup_date") == "warn"
     unknown_status = (
-        "accepted_values_stg_shop__orders_order_status__paid__shipped__completed__"
-        "pending__cancelled__refunded__failed"
+        "accepted_values_stg_shop__orders_order_status___var_ltv_revenue_statuses_"
+        "var_ltv_known_statuses_"
     )
     unknown_user = (
         "relationships_stg_shop__orders_user_id__user_id__ref_stg_shop__users_"

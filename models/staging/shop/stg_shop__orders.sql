@@ -1,5 +1,6 @@
 {{ ltv_depends_on_demo_seed("demo_orders") }}
 {%- set raw_type = ltv_column_types(source('shop', 'orders')) %}
+{%- do ltv_check_raw_columns('orders', raw_type, source('shop', 'orders')) %}
 
 with
 

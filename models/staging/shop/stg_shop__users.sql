@@ -1,5 +1,6 @@
 {{ ltv_depends_on_demo_seed("demo_users") }}
 {%- set raw_type = ltv_column_types(source('shop', 'users')) %}
+{%- do ltv_check_raw_columns('users', raw_type, source('shop', 'users')) %}
 
 with
 
