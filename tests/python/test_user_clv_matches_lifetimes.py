@@ -105,6 +105,12 @@ def built(request, cdnow_dir, profiles_dir, tmp_path_factory):
         result["user_clv"] = warehouse.read_table(MART_SCHEMA, "user_clv").rows
         # Another source: the fit of RAW_SCHEMA is not its own.
         other = {**dbt_vars, "ltv_source_schema": "another_raw"}
+        warehouse.execute(
+            "create schema another_raw",
+            *(f"create table another_raw.{table} as "
+              f"select * from {RAW_SCHEMA}.{table} where 1 = 0"
+              for table in ("users", "orders")),
+        )
         result["other_messages"] = invoke(
             ["build", "--select", "clv_model_parameters", "--vars", json.dumps(other)],
             common)
