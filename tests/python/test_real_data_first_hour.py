@@ -17,6 +17,7 @@ from test_project_behaviour import LoadedProject
 
 N_USERS = 300
 SEED = 23
+OTHER_RAW_SCHEMA = "ltv_pytest_raw_amount"
 UNKNOWN_STATUSES = {"delivered": "Delivered", "partially_refunded": "partially_refunded"}
 
 
@@ -118,19 +119,26 @@ def test_raw_table_without_the_columns_stops_the_build_with_one_message(
     first_build, profiles_dir
 ):
     project, _, _ = first_build
+    # A shop whose orders call the amount `amount` and have no currency.
     project.warehouse.execute(
-        f"alter table {RAW_SCHEMA}.orders rename column total_amount to amount",
-        f"alter table {RAW_SCHEMA}.orders drop column currency",
+        f"create schema {OTHER_RAW_SCHEMA}",
+        f"create table {OTHER_RAW_SCHEMA}.users as select * from {RAW_SCHEMA}.users",
+        f"create table {OTHER_RAW_SCHEMA}.orders as select order_id, user_id,"
+        f" created_at, updated_at, status, total_amount as amount"
+        f" from {RAW_SCHEMA}.orders",
     )
     try:
-        result = project.run(profiles_dir, {"ltv_as_of_date": AS_OF_DATE.isoformat()})
+        result = project.run(
+            profiles_dir,
+            {
+                "ltv_as_of_date": AS_OF_DATE.isoformat(),
+                "ltv_source_schema": OTHER_RAW_SCHEMA,
+            },
+        )
         message = dbt_failures(result)
         assert not result.success
         assert "missing column total_amount; missing column currency" in message
         assert "the project expects: order_id (integer or text)" in message
         assert "amount " in message.split("it found:")[1]
     finally:
-        project.warehouse.execute(
-            f"alter table {RAW_SCHEMA}.orders rename column amount to total_amount",
-            f"alter table {RAW_SCHEMA}.orders add column currency varchar",
-        )
+        project.warehouse.execute(f"drop schema {OTHER_RAW_SCHEMA} cascade")
