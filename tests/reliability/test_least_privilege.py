@@ -298,7 +298,7 @@ def with_failure(dataset, kind: str):
                 "updated_at": None,
                 "status": "paid",
                 "total_amount": "1500.00",
-                "currency": "JPY",
+                "currency": "XTS",  # no rate: the ECB never published it
             }
         )
     return type(dataset)(users, orders)
