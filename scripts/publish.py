@@ -111,7 +111,7 @@ def schema_exists(cursor, schema: str) -> bool:
 
 
 def hold_publish_lock(connection, published: str, wait_seconds: float) -> bool:
-    """One publish per schema at a time: a session advisory lock, released when this
+    """One publish per schema at a time: an advisory lock held by the connection, released when this
     process's connection ends (killed included). Waits for a running one a while."""
     try:
         with connection, connection.cursor() as cursor:

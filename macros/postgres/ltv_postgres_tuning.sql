@@ -57,7 +57,7 @@
     each column it needs; vacuum marks its pages all-visible, and counts then read
     an index alone. It runs after every model and test of the run: a transaction of
     the run still open (another model's, on another thread) would keep vacuum from
-    marking the rows, as would any statement of another session of the database
+    marking the rows, as would any statement on another connection to the database
     that started before user_ltv was committed. Vacuum cannot run inside a
     transaction block: dbt runs these hooks outside one.
 -#}

@@ -93,7 +93,7 @@ def profiles_dir(work_dir: Path) -> Path:
 
 
 def analyst_session(database: "PostgresDatabase"):
-    """A session whose privileges are exactly the analyst role's."""
+    """A connection whose privileges are exactly the analyst role's."""
     connection = database.connect()
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("set role {}").format(sql.Identifier(ANALYST_ROLE)))
