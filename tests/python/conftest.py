@@ -3,7 +3,8 @@
 Modelled on dbt's own adapter tests (dbt/tests/fixtures/project.py): a class-scoped,
 engine-parametrized fixture loads the raw tables, runs `dbt build` in-process through
 `dbtRunner` and hands the built marts to the tests, which compare them with the
-independent Python reference (reference.py) computed from the same raw rows.
+independent Python reference (reference.py) computed from the same raw rows. The
+warehouses and dbt runs are the shared harness's (tests/harness).
 
 Postgres: the server is reached with PGHOST/PGPORT/PGUSER/PGPASSWORD (defaults
 127.0.0.1/5432/postgres/empty, as in profiles.yml.example); the fixture drops and
@@ -11,30 +12,18 @@ recreates the database `ltv_pytest` on it. DuckDB: a fresh file under pytest's t
 """
 
 import csv
-import io
-import json
 import os
-import shutil
-import sys
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
 
-import duckdb
-import pandas as pd
-import psycopg2
-from psycopg2 import sql
 import pytest
 
-from dbt_invoke import dbt_failures, run_dbt  # noqa: F401  (re-exported)
+from harness import PROJECT_DIR
+from harness.datasets import Dataset, generated_dataset
+from harness.dbt_runs import build_in_process, dbt_vars, profiles_dir  # noqa: F401
+from harness.warehouses import DuckDbWarehouse, PostgresWarehouse
 from reference import compute_marts
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(PROJECT_DIR / "scripts"))
-import demo_data  # noqa: E402  (lives in scripts/, not a package)
-from demo_data import as_text  # noqa: E402
-from ensure_postgres import connection_settings  # noqa: E402
 
 ENGINES = ["duckdb", "postgres"]
 # Other datasets on demand, e.g. LTV_TEST_USERS=50000 LTV_TEST_SEED=11
@@ -62,25 +51,6 @@ MARTS = (
 # Order dates of the users without a signup timestamp that the dataset adds, one user
 # per date (see with_users_without_signup).
 ORDERS_OF_USERS_WITHOUT_SIGNUP = (date(2025, 6, 1), date(2025, 6, 2), AS_OF_DATE)
-
-RAW_TABLES = {  # table -> [(column, type)], in load order
-    table: list(types.items()) for table, types in demo_data.RAW_COLUMN_TYPES.items()
-}
-
-
-class Dataset(NamedTuple):
-    users: list
-    orders: list
-
-    def rows(self, table: str) -> list:
-        return self.users if table == "users" else self.orders
-
-
-class Table(NamedTuple):
-    """A mart as read back from the warehouse."""
-
-    columns: list
-    rows: list  # of dicts
 
 
 # ----------------------------------------------------------------- data and reference
@@ -166,8 +136,7 @@ def with_users_without_signup(dataset: Dataset) -> Dataset:
 
 @pytest.fixture(scope="session")
 def dataset() -> Dataset:
-    users, orders = demo_data.generate(N_USERS, SEED, AS_OF_DATE)
-    return with_users_without_signup(Dataset(users, orders))
+    return with_users_without_signup(generated_dataset(N_USERS, SEED, AS_OF_DATE))
 
 
 @pytest.fixture(scope="session")
@@ -191,140 +160,18 @@ def reference_marts_for(dataset: Dataset, **parameters) -> dict:
 # ------------------------------------------------------------------------ warehouses
 
 
-def text_rows(rows: list, columns: list) -> list:
-    return [[as_text(row[column]) for column in columns] for row in rows]
-
-
-def create_table_sql(table: str) -> str:
-    columns = ", ".join(f"{name} {type_}" for name, type_ in RAW_TABLES[table])
-    return f"create table {RAW_SCHEMA}.{table} ({columns})"
-
-
-class DuckDbWarehouse:
-    def __init__(self, work_dir: Path, schema: str = MART_SCHEMA):
-        self.path = work_dir / "pytest.duckdb"
-        self.schema = schema
-
-    def dbt_env(self) -> dict:
-        return {"DBT_DUCKDB_PATH": str(self.path), "DBT_SCHEMA": self.schema}
-
-    def load_raw(self, dataset: Dataset) -> None:
-        with duckdb.connect(str(self.path)) as connection:
-            connection.execute(f"create schema {RAW_SCHEMA}")
-            for table, columns in RAW_TABLES.items():
-                names = [name for name, _ in columns]
-                incoming = pd.DataFrame(
-                    text_rows(dataset.rows(table), names), columns=names, dtype=object
-                )
-                connection.execute(create_table_sql(table))
-                connection.register("incoming", incoming)
-                connection.execute(
-                    f"insert into {RAW_SCHEMA}.{table} select * from incoming"
-                )
-                connection.unregister("incoming")
-
-    def execute(self, *statements: str) -> None:
-        with duckdb.connect(str(self.path)) as connection:
-            for statement in statements:
-                connection.execute(statement)
-
-    def query(self, sql: str) -> Table:
-        with duckdb.connect(str(self.path)) as connection:
-            cursor = connection.execute(sql)
-            return rows_as_table(cursor.description, cursor.fetchall())
-
-    def read_table(self, schema: str, name: str) -> Table:
-        return self.query(f"select * from {schema}.{name}")
-
-
-class PostgresWarehouse:
-    """A database of its own on the server (the suites use one each), dropped and
-    created again by load_raw or recreate_database."""
-
-    def __init__(self, database: str = POSTGRES_DATABASE, schema: str = MART_SCHEMA):
-        self.database = database
-        self.schema = schema
-        self.server = connection_settings()
-
-    def dbt_env(self) -> dict:
-        return {"PGDATABASE": self.database, "DBT_SCHEMA": self.schema}
-
-    def connect(self, database: str):
-        return psycopg2.connect(dbname=database, **self.server)
-
-    def recreate_database(self) -> None:
-        connection = self.connect("postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            # Quoted: a suffix in capitals (LTV_TEST_DB_SUFFIX) must keep its case.
-            database = sql.Identifier(self.database)
-            cursor.execute(
-                sql.SQL("drop database if exists {} with (force)").format(database)
-            )
-            cursor.execute(sql.SQL("create database {}").format(database))
-        connection.close()
-
-    def load_raw(self, dataset: Dataset) -> None:
-        self.recreate_database()
-        connection = self.connect(self.database)
-        with connection, connection.cursor() as cursor:
-            cursor.execute(f"create schema {RAW_SCHEMA}")
-            for table, columns in RAW_TABLES.items():
-                names = [name for name, _ in columns]
-                cursor.execute(create_table_sql(table))
-                cursor.copy_expert(
-                    f"copy {RAW_SCHEMA}.{table} ({', '.join(names)}) "
-                    "from stdin with (format csv, null '\\N')",
-                    csv_stream(text_rows(dataset.rows(table), names)),
-                )
-        connection.close()
-
-    def execute(self, *statements: str) -> None:
-        connection = self.connect(self.database)
-        with connection, connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-        connection.close()
-
-    def query(self, sql: str) -> Table:
-        connection = self.connect(self.database)
-        with connection, connection.cursor() as cursor:
-            cursor.execute(sql)
-            table = rows_as_table(cursor.description, cursor.fetchall())
-        connection.close()
-        return table
-
-    def read_table(self, schema: str, name: str) -> Table:
-        return self.query(f"select * from {schema}.{name}")
-
-
-def csv_stream(rows: list) -> io.StringIO:
-    """CSV for COPY: null as an unquoted \\N, so '' and ' Paid' stay text."""
-    stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\n")
-    for row in rows:
-        writer.writerow(["\\N" if value is None else value for value in row])
-    stream.seek(0)
-    return stream
-
-
-def rows_as_table(description, records) -> Table:
-    columns = [column[0] for column in description]
-    return Table(columns, [dict(zip(columns, record)) for record in records])
-
-
-def make_warehouse(engine: str, work_dir: Path):
-    return DuckDbWarehouse(work_dir) if engine == "duckdb" else PostgresWarehouse()
+def make_warehouse(engine: str, work_dir: Path, database: str = POSTGRES_DATABASE):
+    """A warehouse of the engine with an empty database (PostgreSQL: `database`,
+    dropped and created again; DuckDB: a file in work_dir)."""
+    if engine == "duckdb":
+        warehouse = DuckDbWarehouse(work_dir, MART_SCHEMA, RAW_SCHEMA)
+    else:
+        warehouse = PostgresWarehouse(database, MART_SCHEMA, RAW_SCHEMA)
+    warehouse.create_database()
+    return warehouse
 
 
 # ------------------------------------------------------------------------------- dbt
-
-
-@pytest.fixture(scope="session")
-def profiles_dir(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("profiles")
-    shutil.copy(PROJECT_DIR / "profiles.yml.example", directory / "profiles.yml")
-    return directory
 
 
 @pytest.fixture(scope="class", params=ENGINES)
@@ -345,26 +192,11 @@ def build_and_read_marts(
     work_dir = tmp_path_factory.mktemp(engine)
     warehouse = make_warehouse(engine, work_dir)
     warehouse.load_raw(dataset)
-    dbt_vars = json.dumps(
-        {
-            "ltv_source_schema": RAW_SCHEMA,
-            "ltv_as_of_date": AS_OF_DATE.isoformat(),
-            **(other_vars or {}),
-        }
+    build_in_process(
+        engine,
+        dbt_vars(AS_OF_DATE, RAW_SCHEMA, **(other_vars or {})),
+        work_dir,
+        profiles_dir,
+        warehouse.dbt_env(),
     )
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in warehouse.dbt_env().items():
-            env.setenv(name, value)
-        run_dbt(
-            [
-                "build",
-                "--project-dir", str(PROJECT_DIR),
-                "--profiles-dir", str(profiles_dir),
-                "--target", engine,
-                "--vars", dbt_vars,
-                # Artifacts and logs stay out of the project's target/ and logs/.
-                "--target-path", str(work_dir / "target"),
-                "--log-path", str(work_dir / "logs"),
-            ]
-        )
     return {mart: warehouse.read_table(MART_SCHEMA, mart) for mart in MARTS}

@@ -11,7 +11,7 @@ import sys
 import duckdb
 import pytest
 
-from conftest import PROJECT_DIR
+from harness import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
 import generate  # noqa: E402  (bench/ is not a package)

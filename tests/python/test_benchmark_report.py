@@ -2,7 +2,7 @@
 
 import sys
 
-from conftest import PROJECT_DIR
+from harness import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
 import run_benchmark  # noqa: E402  (bench/ is not a package)

@@ -12,7 +12,10 @@ import json
 import pytest
 from dbt.cli.main import dbtRunner
 
-from conftest import MART_SCHEMA, PROJECT_DIR, RAW_SCHEMA, Dataset, DuckDbWarehouse
+from conftest import MART_SCHEMA, RAW_SCHEMA
+from harness import PROJECT_DIR
+from harness.datasets import Dataset
+from harness.warehouses import DuckDbWarehouse
 from test_user_clv_matches_lifetimes import HERE, fit_clv, lifetimes
 from test_user_rfm_matches_lifetimes import read_csv
 
@@ -22,7 +25,7 @@ def backtest(profiles_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("cdnow_sample_raw")
     lifetimes(HERE / "clv_lifetimes_reference.py", "sample-raw", out)
     work_dir = tmp_path_factory.mktemp("backtest")
-    warehouse = DuckDbWarehouse(work_dir)
+    warehouse = DuckDbWarehouse(work_dir, MART_SCHEMA, RAW_SCHEMA)
     warehouse.load_raw(Dataset(read_csv(out / "users.csv"), read_csv(out / "orders.csv")))
     common = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles_dir),
               "--target", "duckdb"]

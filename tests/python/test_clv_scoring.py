@@ -19,7 +19,10 @@ import duckdb
 import mpmath
 import pytest
 
-from conftest import PROJECT_DIR, POSTGRES_DATABASE, PostgresWarehouse, run_dbt
+from conftest import MART_SCHEMA, POSTGRES_DATABASE
+from harness import PROJECT_DIR
+from harness.dbt_runs import invoke_dbt
+from harness.warehouses import PostgresWarehouse
 
 mpmath.mp.dps = 40
 RELATIVE_TOLERANCE = 1e-9
@@ -110,7 +113,7 @@ def compiled_sql(profiles_dir, tmp_path_factory):
         with pytest.MonkeyPatch.context() as env:
             env.setenv("DBT_DUCKDB_PATH", str(work_dir / "compile.duckdb"))
             env.setenv("PGDATABASE", "postgres")
-            run_dbt([
+            invoke_dbt([
                 "compile", "--select", "user_clv",
                 "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles_dir),
                 "--target", engine,
@@ -144,7 +147,7 @@ def score_duckdb(sql, rows, fit):
 
 
 def score_postgres(sql, rows, fit):
-    warehouse = PostgresWarehouse(database=POSTGRES_DATABASE + "_clv_grid")
+    warehouse = PostgresWarehouse(POSTGRES_DATABASE + "_clv_grid", MART_SCHEMA)
     connection = warehouse.connect(warehouse.database)
     try:
         with connection, connection.cursor() as cursor:
@@ -185,7 +188,7 @@ def as_dicts(cursor):
 
 @pytest.fixture(scope="module")
 def postgres_grid_database():
-    PostgresWarehouse(database=POSTGRES_DATABASE + "_clv_grid").recreate_database()
+    PostgresWarehouse(POSTGRES_DATABASE + "_clv_grid", MART_SCHEMA).create_database()
 
 
 def mismatches(scored, rows, fit):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_DIR, run_dbt
+from harness import PROJECT_DIR
+from harness.dbt_runs import invoke_dbt
 
 DEMO_VARS = '{"ltv_as_of_date": "2026-07-01"}'
 DOCUMENTED_TYPES = ("model", "seed", "snapshot")
@@ -29,8 +30,8 @@ def docs_artifacts(profiles_dir, tmp_path_factory) -> dict:
             "--target-path", str(work_dir / "target"),
             "--log-path", str(work_dir / "logs"),
         ]
-        run_dbt(["build", "--exclude", "test_type:unit", *common])
-        run_dbt(["docs", "generate", "--static", *common])
+        invoke_dbt(["build", "--exclude", "test_type:unit", *common])
+        invoke_dbt(["docs", "generate", "--static", *common])
     target = work_dir / "target"
     return {
         "manifest": json.loads((target / "manifest.json").read_text()),

@@ -11,13 +11,9 @@ import os
 
 import pytest
 
-from conftest import (
-    MARTS,
-    PROJECT_DIR,
-    DuckDbWarehouse,
-    PostgresWarehouse,
-    run_dbt,
-)
+from conftest import MARTS
+from harness.dbt_runs import build_in_process
+from harness.warehouses import DuckDbWarehouse, PostgresWarehouse
 from test_marts_match_reference import MART_KEYS, column_differences
 
 DEMO_VARS = json.dumps({"ltv_as_of_date": "2026-07-01"})
@@ -25,37 +21,19 @@ MART_SCHEMA = "ltv_engines"
 DEMO_DATABASE = "ltv_pytest_engines" + os.environ.get("LTV_TEST_DB_SUFFIX", "")
 
 
-def build_demo(engine: str, env_vars: dict, profiles_dir, work_dir) -> None:
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in env_vars.items():
-            env.setenv(name, value)
-        run_dbt([
-            "build",
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(profiles_dir),
-            "--target", engine,
-            "--vars", DEMO_VARS,
-            "--exclude", "test_type:unit",
-            "--target-path", str(work_dir / "target"),
-            "--log-path", str(work_dir / "logs"),
-        ])
-
-
 @pytest.fixture(scope="module")
 def demo_builds(profiles_dir, tmp_path_factory):
-    duck = DuckDbWarehouse(tmp_path_factory.mktemp("engines_duckdb"))
-    build_demo(
-        "duckdb",
-        {"DBT_DUCKDB_PATH": str(duck.path), "DBT_SCHEMA": MART_SCHEMA},
-        profiles_dir,
-        duck.path.parent,
-    )
+    duck = DuckDbWarehouse(tmp_path_factory.mktemp("engines_duckdb"), MART_SCHEMA)
     postgres = PostgresWarehouse(DEMO_DATABASE, MART_SCHEMA)
-    postgres.recreate_database()
-    build_demo(
-        "postgres", postgres.dbt_env(), profiles_dir,
-        tmp_path_factory.mktemp("engines_postgres"),
-    )
+    postgres.create_database()
+    for warehouse, work_dir in (
+        (duck, duck.path.parent),
+        (postgres, tmp_path_factory.mktemp("engines_postgres")),
+    ):
+        build_in_process(
+            warehouse.target, DEMO_VARS, work_dir, profiles_dir, warehouse.dbt_env(),
+            "--exclude", "test_type:unit",
+        )
     return duck, postgres
 
 
@@ -84,7 +62,7 @@ def test_user_ltv_has_the_analyst_indexes_on_postgres(demo_builds):
     more: each index costs every build. The run's end vacuumed the table, so
     counts read an index alone."""
     _, postgres = demo_builds
-    indexes = postgres.query(
+    indexes = postgres.query_table(
         "select indexdef from pg_indexes "
         f"where schemaname = '{MART_SCHEMA}' and tablename = 'user_ltv'"
     )
@@ -105,7 +83,7 @@ def test_user_ltv_has_the_analyst_indexes_on_postgres(demo_builds):
         }  # fmt: skip
     )
     assert columns == expected, columns ^ expected
-    pages = postgres.query(
+    pages = postgres.query_table(
         "select relpages, relallvisible from pg_class "
         f"where oid = '{MART_SCHEMA}.user_ltv'::regclass"
     )

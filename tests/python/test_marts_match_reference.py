@@ -7,19 +7,13 @@ relative 1e-6 (absolute 1e-9 near zero), which leaves room for double-precision
 percentiles but not for rounded money.
 """
 
-import math
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 
-from conftest import (
-    AS_OF_DATE,
-    MARTS,
-    Table,
-    build_and_read_marts,
-    reference_marts_for,
-)
+from conftest import AS_OF_DATE, MARTS, build_and_read_marts, reference_marts_for
+from harness.comparison import values_match
+from harness.warehouses import Table
 from reference import EXCLUSION_REASONS
 
 MART_KEYS = {
@@ -32,30 +26,10 @@ MART_KEYS = {
     "user_rfm": ("user_id",),
     "order_audit": ("order_id",),
 }
-RELATIVE_TOLERANCE = 1e-6
-ABSOLUTE_TOLERANCE = 1e-9
 EXAMPLES_PER_COLUMN = 5
 
 
 # ------------------------------------------------------------------------ comparison
-
-
-def values_match(expected, actual) -> bool:
-    """Exact for None, bools, ints, strings and dates; within tolerance for numbers."""
-    if expected is None or actual is None:
-        return expected is None and actual is None
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return isinstance(actual, bool) and actual == expected
-    if isinstance(expected, int):
-        return actual == expected
-    if isinstance(expected, (Decimal, float)):
-        return isinstance(actual, (Decimal, float, int)) and math.isclose(
-            float(actual),
-            float(expected),
-            rel_tol=RELATIVE_TOLERANCE,
-            abs_tol=ABSOLUTE_TOLERANCE,
-        )
-    return type(actual) is type(expected) and actual == expected
 
 
 def rows_by_key(rows: list, key_columns: tuple) -> dict:

@@ -22,19 +22,19 @@ from typing import NamedTuple
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+import demo_data
 from conftest import (
     AS_OF_DATE,
     ENGINES,
     MART_SCHEMA,
     MARTS,
-    PROJECT_DIR,
     RAW_SCHEMA,
-    Dataset,
-    dbt_failures,
-    demo_data,
     make_warehouse,
     read_fx_rates,
 )
+from harness import PROJECT_DIR
+from harness.datasets import Dataset
+from harness.dbt_runs import dbt_failures
 
 N_USERS = 300
 SEED = 11
@@ -350,7 +350,7 @@ def test_audit_test_names_every_broken_order(default_as_of_build):
         f"update {broken} set order_id = {invented} where order_id = {missing}",
     )
     try:
-        found = project.warehouse.query(
+        found = project.warehouse.query_table(
             test_sql.replace('"int_orders_classified"', '"broken_orders_classified"')
         ).rows
     finally:

@@ -12,7 +12,10 @@ from datetime import date
 
 import pytest
 
-from conftest import AS_OF_DATE, RAW_SCHEMA, Dataset, dbt_failures, demo_data
+import demo_data
+from conftest import AS_OF_DATE, RAW_SCHEMA
+from harness.datasets import Dataset
+from harness.dbt_runs import dbt_failures
 from test_project_behaviour import LoadedProject
 
 N_USERS = 300

@@ -12,29 +12,17 @@ computed from the raw rows of that moment. The changes are random, seeded per
 round (LTV_TEST_SEED).
 """
 
-import json
 import os
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import demo_data
 import duckdb
 import pytest
-from conftest import (
-    PROJECT_DIR,
-    RAW_SCHEMA,
-    RAW_TABLES,
-    SEED,
-    Dataset,
-    DuckDbWarehouse,
-    PostgresWarehouse,
-    csv_stream,
-    read_channel_cac,
-    read_fx_rates,
-    run_dbt,
-    text_rows,
-)
+from conftest import RAW_SCHEMA, SEED, read_channel_cac, read_fx_rates
+from harness.datasets import RAW_COLUMNS, Dataset, generated_dataset
+from harness.dbt_runs import build_in_process, dbt_vars
+from harness.warehouses import DuckDbWarehouse, PostgresWarehouse, csv_stream, text_rows
 from reference import compute_marts
 from test_marts_match_reference import MART_KEYS, column_differences
 
@@ -48,8 +36,8 @@ USERS = 2000
 
 def replace_raw(warehouse, dataset: Dataset) -> None:
     """The raw tables hold exactly the dataset's rows; the marts stay."""
-    for table in RAW_TABLES:
-        names = [name for name, _ in RAW_TABLES[table]]
+    for table, types in RAW_COLUMNS.items():
+        names = list(types)
         rows = text_rows(dataset.rows(table), names)
         if isinstance(warehouse, DuckDbWarehouse):
             with duckdb.connect(str(warehouse.path)) as connection:
@@ -144,20 +132,10 @@ def changed(dataset: Dataset, rng: random.Random, as_of: date) -> tuple:
 
 
 def build(warehouse, profiles_dir, work_dir, engine: str, as_of: date) -> None:
-    dbt_vars = {"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": as_of.isoformat()}
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in warehouse.dbt_env().items():
-            env.setenv(name, value)
-        run_dbt([
-            "build",
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(profiles_dir),
-            "--target", engine,
-            "--vars", json.dumps(dbt_vars),
-            "--exclude", "test_type:unit",
-            "--target-path", str(work_dir / "target"),
-            "--log-path", str(work_dir / "logs"),
-        ])
+    build_in_process(
+        engine, dbt_vars(as_of, RAW_SCHEMA), work_dir, profiles_dir,
+        warehouse.dbt_env(), "--exclude", "test_type:unit",
+    )
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
@@ -166,10 +144,11 @@ def rounds(request, profiles_dir, tmp_path_factory) -> list:
     engine = request.param
     work_dir = tmp_path_factory.mktemp(f"rebuilds_{engine}")
     warehouse = (
-        DuckDbWarehouse(work_dir, MART_SCHEMA) if engine == "duckdb"
-        else PostgresWarehouse(DATABASE, MART_SCHEMA)
+        DuckDbWarehouse(work_dir, MART_SCHEMA, RAW_SCHEMA) if engine == "duckdb"
+        else PostgresWarehouse(DATABASE, MART_SCHEMA, RAW_SCHEMA)
     )
-    dataset = Dataset(*demo_data.generate(USERS, SEED, FIRST_AS_OF))
+    warehouse.create_database()
+    dataset = generated_dataset(USERS, SEED, FIRST_AS_OF)
     warehouse.load_raw(dataset)
     build(warehouse, profiles_dir, work_dir, engine, FIRST_AS_OF)
     results = []

@@ -23,7 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PROJECT_DIR
+from harness import PROJECT_DIR
+from harness.dbt_runs import DBT, project_args
 
 AS_OF_DATE = "2026-07-01"
 SCHEMA = "ltv_report"
@@ -53,20 +54,17 @@ def work_dir(tmp_path_factory) -> Path:
 def demo_warehouse(work_dir, profiles_dir) -> Path:
     """The demo built on a DuckDB file of our own; its path.
 
-    dbt runs in a subprocess, not in-process like conftest's run_dbt: dbt-duckdb keeps
+    dbt runs in a subprocess, not in-process (invoke_dbt): dbt-duckdb keeps
     its database open until the process ends, and that lock would stop the report
     script (another process) from opening the file.
     """
     path = work_dir / "demo.duckdb"
     env = {**os.environ, "DBT_DUCKDB_PATH": str(path), "DBT_SCHEMA": SCHEMA}
     command = [
-        str(Path(sys.executable).with_name("dbt")), "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(profiles_dir),
-        "--target", "duckdb",
-        "--vars", json.dumps({"ltv_as_of_date": AS_OF_DATE}),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
+        DBT, "build",
+        *project_args(
+            "duckdb", json.dumps({"ltv_as_of_date": AS_OF_DATE}), work_dir, profiles_dir
+        ),
     ]
     result = subprocess.run(
         command, cwd=work_dir, env=env, capture_output=True, text=True, timeout=600

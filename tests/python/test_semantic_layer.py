@@ -33,7 +33,9 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import MART_SCHEMA, PROJECT_DIR, PostgresWarehouse, Table, rows_as_table
+from conftest import MART_SCHEMA
+from harness import PROJECT_DIR
+from harness.warehouses import PostgresWarehouse, Table, rows_as_table
 
 MF_BIN = Path(os.environ.get("MF_BIN", str(PROJECT_DIR / ".venv" / "bin" / "mf")))
 DBT_BIN = MF_BIN.with_name("dbt")
@@ -94,7 +96,7 @@ class PostgresMarts(PostgresWarehouse):
         super().__init__(POSTGRES_DATABASE, MART_SCHEMA)
 
     def prepare(self) -> None:
-        self.recreate_database()
+        self.create_database()
 
     def read_table(self, name: str) -> Table:
         return super().read_table(MART_SCHEMA, name)

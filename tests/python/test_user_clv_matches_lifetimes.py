@@ -21,15 +21,10 @@ import pandas as pd
 import pytest
 from dbt.cli.main import dbtRunner
 
-from conftest import (
-    MART_SCHEMA,
-    PROJECT_DIR,
-    RAW_SCHEMA,
-    DuckDbWarehouse,
-    PostgresWarehouse,
-)
+from conftest import MART_SCHEMA, RAW_SCHEMA, make_warehouse
+from harness import PROJECT_DIR
+from harness.datasets import Dataset
 from test_user_rfm_matches_lifetimes import LIFETIMES_PYTHON, read_csv
-from conftest import Dataset
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import fit_clv  # noqa: E402
@@ -77,8 +72,7 @@ def invoke(args, common):
 def built(request, cdnow_dir, profiles_dir, tmp_path_factory):
     engine = request.param
     work_dir = tmp_path_factory.mktemp(f"clv_{engine}")
-    warehouse = (DuckDbWarehouse(work_dir) if engine == "duckdb"
-                 else PostgresWarehouse())
+    warehouse = make_warehouse(engine, work_dir)
     warehouse.load_raw(Dataset(read_csv(cdnow_dir / "users.csv"),
                                read_csv(cdnow_dir / "orders.csv")))
     dbt_vars = {"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": AS_OF}

@@ -14,7 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import PROJECT_DIR, DuckDbWarehouse, run_dbt
+from harness import PROJECT_DIR
+from harness.dbt_runs import invoke_dbt, project_args
+from harness.warehouses import DuckDbWarehouse
 from dbt.cli.main import dbtRunner
 
 DEMO_AS_OF = "2026-07-01"
@@ -55,26 +57,21 @@ class Demo:
         return result.result.results[0].node.compiled_code
 
     def rows(self, sql: str) -> list:
-        return self.warehouse.query(sql).rows
+        return self.warehouse.query_table(sql).rows
 
 
 @pytest.fixture(scope="module")
 def demo(profiles_dir, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp("user_list")
     warehouse = DuckDbWarehouse(work_dir, MART_SCHEMA)
-    args = [
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(profiles_dir),
-        "--target", "duckdb",
-        "--vars", json.dumps({"ltv_as_of_date": DEMO_AS_OF}),
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
-    ]  # fmt: skip
+    args = project_args(
+        "duckdb", json.dumps({"ltv_as_of_date": DEMO_AS_OF}), work_dir, profiles_dir
+    )
     with pytest.MonkeyPatch.context() as env:
         for name, value in warehouse.dbt_env().items():
             env.setenv(name, value)
-        run_dbt(["seed", *args])
-        run_dbt(["run", *args, "--select", "+user_ltv", "+user_rfm", "+ltv_cohorts",
+        invoke_dbt(["seed", *args])
+        invoke_dbt(["run", *args, "--select", "+user_ltv", "+user_rfm", "+ltv_cohorts",
                  "+ltv_summary", "+ltv_distribution", "+ltv_by_channel"])  # fmt: skip
         yield Demo(warehouse, args)
 
@@ -139,7 +136,7 @@ def test_the_analyses_take_their_vars(demo):
                  "ltv_list_page": 3}  # fmt: skip
     args = [a if a != demo.args[demo.args.index("--vars") + 1] else json.dumps(
         {"ltv_as_of_date": DEMO_AS_OF, **list_vars}) for a in demo.args]
-    run_dbt(["compile", *args, "--select", "user_list_page", "user_list_total"])
+    invoke_dbt(["compile", *args, "--select", "user_list_page", "user_list_total"])
     compiled = PROJECT_DIR / demo.args[demo.args.index("--target-path") + 1]
     compiled = compiled / "compiled" / "ltv" / "analyses"
     low = [u for u in users if u["ltv_segment"] == "Low"]
@@ -164,7 +161,7 @@ def test_a_sort_field_outside_the_list_is_refused(demo):
 
 
 def test_every_analysis_returns_rows_on_the_demo_with_its_defaults(demo):
-    run_dbt(["compile", *demo.args, "--select", "resource_type:analysis"])
+    invoke_dbt(["compile", *demo.args, "--select", "resource_type:analysis"])
     target = PROJECT_DIR / demo.args[demo.args.index("--target-path") + 1]
     analyses = sorted((target / "compiled" / "ltv" / "analyses").glob("*.sql"))
     assert len(analyses) == len(list((PROJECT_DIR / "analyses").glob("*.sql")))

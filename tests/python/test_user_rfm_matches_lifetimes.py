@@ -23,14 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    MART_SCHEMA,
-    PROJECT_DIR,
-    RAW_SCHEMA,
-    Dataset,
-    DuckDbWarehouse,
-    run_dbt,
-)
+from conftest import MART_SCHEMA, RAW_SCHEMA
+from harness import PROJECT_DIR
+from harness.datasets import Dataset
+from harness.dbt_runs import invoke_dbt
+from harness.warehouses import DuckDbWarehouse
 
 LIFETIMES_PYTHON = PROJECT_DIR / ".venv-lifetimes" / "bin" / "python"
 REFERENCE_SCRIPT = Path(__file__).with_name("lifetimes_reference.py")
@@ -84,12 +81,12 @@ def cdnow(lifetimes_dir) -> Dataset:
 
 def build_user_rfm(dataset: Dataset, as_of: date, profiles_dir, work_dir: Path) -> list:
     """Load the raw tables into a fresh DuckDB file, build user_rfm, read it back."""
-    warehouse = DuckDbWarehouse(work_dir)
+    warehouse = DuckDbWarehouse(work_dir, MART_SCHEMA, RAW_SCHEMA)
     warehouse.load_raw(dataset)
     with pytest.MonkeyPatch.context() as env:
         for name, value in warehouse.dbt_env().items():
             env.setenv(name, value)
-        run_dbt(
+        invoke_dbt(
             [
                 "build",
                 "--select", "+user_rfm",
