@@ -17,16 +17,15 @@ from typing import Callable, NamedTuple
 import pytest
 from psycopg2 import sql
 
+from harness.datasets import Dataset, layout
+from harness.dbt_runs import dbt_vars, failed, run_dbt
 from reliability_support import (
+    AS_OF,
     MART_SCHEMA,
-    Dataset,
+    RAW_SCHEMA,
     DuckDbDatabase,
     PostgresDatabase,
-    dbt_vars,
-    failed,
     generated_dataset,
-    layout,
-    run_dbt,
 )
 
 PARALLEL_BUILDS = 3
@@ -295,7 +294,7 @@ class Outcome(NamedTuple):
 
 def run_build(name: str, build: Build, work_dir) -> tuple:
     # --store-failures: the rows each failing test found stay queryable.
-    command = ["build", "--vars", dbt_vars(), "--store-failures"]
+    command = ["build", "--vars", dbt_vars(AS_OF, RAW_SCHEMA), "--store-failures"]
     if build.engine == "duckdb":
         warehouse = DuckDbDatabase(work_dir)
         env = warehouse.env()
@@ -307,7 +306,7 @@ def run_build(name: str, build: Build, work_dir) -> tuple:
     if build.timezone:
         warehouse.execute(
             sql.SQL("alter database {} set timezone to {}").format(
-                sql.Identifier(warehouse.name), sql.Literal(build.timezone)
+                sql.Identifier(warehouse.database), sql.Literal(build.timezone)
             )
         )
     warehouse.load_raw(build.dataset(), build.columns)
@@ -333,7 +332,7 @@ def outcomes(tmp_path_factory):
     finally:
         for warehouse in warehouses:
             if isinstance(warehouse, PostgresDatabase):
-                warehouse.close()
+                warehouse.drop_database()
 
 
 def node_status(run, name: str) -> str | None:

@@ -18,12 +18,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from reliability_support import (
-    PROJECT_DIR,
-    Dataset,
-    PostgresDatabase,
-    run_dbt,
-)
+from harness import PROJECT_DIR
+from harness.datasets import Dataset
+from harness.dbt_runs import run_dbt
+from reliability_support import PostgresDatabase
 
 DEMO_DIR = PROJECT_DIR / "seeds" / "demo"
 AGES = {
@@ -80,7 +78,7 @@ def demo_aged(age: timedelta) -> Dataset:
 def database():
     database = PostgresDatabase("freshness")
     yield database
-    database.close()
+    database.drop_database()
 
 
 def freshness(database: PostgresDatabase, work_dir, expected: str) -> tuple:

@@ -16,20 +16,18 @@ import psycopg2
 import pytest
 from psycopg2 import errors, sql
 
+from harness import PROJECT_DIR
+from harness.dbt_runs import failed, mart_names, run_dbt
 from reliability_support import (
     ANALYST_ROLE,
     AS_OF,
     MART_SCHEMA,
     OTHER_AS_OF,
-    PROJECT_DIR,
     RAW_SCHEMA,
     PostgresDatabase,
     analyst_session,
-    failed,
     generated_dataset,
     mart_as_of_dates,
-    mart_names,
-    run_dbt,
     run_publish,
 )
 
@@ -52,7 +50,7 @@ def published(tmp_path_factory):
         assert run.returncode == 0, run.output[-4000:]
         yield Published(database, run.target_dir, mart_names(run))
     finally:
-        database.close()
+        database.drop_database()
 
 
 def attempt(connection, statement) -> Exception | None:

@@ -33,6 +33,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from harness.dbt_runs import mart_names
 from reliability_support import (
     ANALYST_ROLE,
     AS_OF,
@@ -43,7 +44,6 @@ from reliability_support import (
     generated_dataset,
     kill_process_group,
     mart_as_of_dates,
-    mart_names,
     run_publish,
     start_publish,
 )
@@ -290,7 +290,7 @@ def scenario(tmp_path_factory):
             reader.stop.set()
         for reader in readers:
             reader.join(timeout=60)
-        database.close()
+        database.drop_database()
     yield Scenario(
         marts, expected_counts, readers, reference, before_kills, after_kills,
         kill_outputs, recovered, after_recovery, schemas,
