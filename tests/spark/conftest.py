@@ -1,25 +1,22 @@
 """Fixtures that build the demo once on Spark and once on DuckDB, in this process.
 
 Like tests/python/conftest.py (and dbt's own adapter tests), dbt runs in-process
-through `dbtRunner`, against a copy of profiles.yml.example. Spark is the profile's
-`spark` target, a local session (dbt-spark `method: session`) whose tables and Hive
-metastore live under pytest's tmp dir (DBT_SPARK_DIR); since the session lives in
-this process, the marts are read back through it. DuckDB: a fresh file there too.
+through `dbtRunner` (tests/harness), against a copy of profiles.yml.example. Spark is
+the profile's `spark` target, a local session (dbt-spark `method: session`) whose
+tables and Hive metastore live under pytest's tmp dir (DBT_SPARK_DIR); since the
+session lives in this process, the marts are read back through it. DuckDB: a fresh
+file there too.
 
 Needs the Spark stack: `make test-spark` (.venv-spark, requirements-spark.txt).
 """
 
 import json
-import shutil
-import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(PROJECT_DIR / "tests" / "python"))
-from dbt_invoke import run_dbt  # noqa: E402  (shared with tests/python)
+from harness.dbt_runs import build_in_process, profiles_dir  # noqa: F401
 
 DEMO_VARS = {"ltv_as_of_date": "2026-07-01"}  # the Makefile's DEMO_AS_OF
 SCHEMA = "ltv_spark_pytest"
@@ -55,33 +52,15 @@ class Build(NamedTuple):
 
 def build_demo(target: str, work_dir: Path, profiles_dir: Path, env: dict) -> tuple:
     """`dbt build` of the demo (seeds, models, data and unit tests) on one target."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {**env, "DBT_SCHEMA": SCHEMA}.items():
-            patch.setenv(name, value)
-        run_dbt(
-            [
-                "build",
-                "--project-dir", str(PROJECT_DIR),
-                "--profiles-dir", str(profiles_dir),
-                "--target", target,
-                "--vars", json.dumps(DEMO_VARS),
-                # Artifacts and logs stay out of the project's target/ and logs/.
-                "--target-path", str(work_dir / "target"),
-                "--log-path", str(work_dir / "logs"),
-            ]
-        )
+    build_in_process(
+        target, json.dumps(DEMO_VARS), work_dir, profiles_dir,
+        {**env, "DBT_SCHEMA": SCHEMA},
+    )
     artifacts = [
         json.loads((work_dir / "target" / name).read_text())
         for name in ("manifest.json", "run_results.json")
     ]
     return tuple(artifacts)
-
-
-@pytest.fixture(scope="session")
-def profiles_dir(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("profiles")
-    shutil.copy(PROJECT_DIR / "profiles.yml.example", directory / "profiles.yml")
-    return directory
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,12 @@ tests also hold its marts to the contracts' columns and types, and check that th
 same data tests and unit tests ran, with the same outcome, on both engines.
 """
 
-import math
 import re
 from collections import defaultdict
-from decimal import Decimal
 
 import pytest
+
+from harness.comparison import values_match
 
 pytest.importorskip("pyspark", reason="the Spark suite runs in .venv-spark")
 
@@ -50,30 +50,9 @@ EXACT_MONEY = {
     "clv_model_parameters": (),
     "user_clv": (),
 }
-RELATIVE_TOLERANCE = 1e-6
-ABSOLUTE_TOLERANCE = 1e-9
 EXAMPLES_PER_COLUMN = 5
 # A contract's data types as Spark names them.
 SPARK_TYPE_NAMES = {"varchar": "string", "double precision": "double", "integer": "int"}
-
-
-def values_match(duckdb_value, spark_value, exact: bool) -> bool:
-    if duckdb_value is None or spark_value is None:
-        return duckdb_value is None and spark_value is None
-    if isinstance(duckdb_value, bool) or isinstance(spark_value, bool):
-        return type(duckdb_value) is type(spark_value) and duckdb_value == spark_value
-    if isinstance(duckdb_value, int) and isinstance(spark_value, int):
-        return duckdb_value == spark_value
-    if isinstance(duckdb_value, (Decimal, float)):
-        if exact:
-            return isinstance(spark_value, Decimal) and spark_value == duckdb_value
-        return isinstance(spark_value, (Decimal, float)) and math.isclose(
-            float(spark_value),
-            float(duckdb_value),
-            rel_tol=RELATIVE_TOLERANCE,
-            abs_tol=ABSOLUTE_TOLERANCE,
-        )
-    return type(spark_value) is type(duckdb_value) and spark_value == duckdb_value
 
 
 def spark_type_name(contract_type: str) -> str:
