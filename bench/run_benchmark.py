@@ -251,7 +251,7 @@ def run_pandas(ctx: dict) -> dict:
     result = run_measured(
         "c_pandas",
         [PYTHON, BENCH_DIR / "pandas_ltv.py", ctx["work_dir"] / "data",
-         PROJECT_DIR / "seeds" / "fx_rates.csv", ctx["as_of"]],
+         PROJECT_DIR / "seeds" / "ecb_fx_rates.csv", ctx["as_of"]],
         ctx["env"], ctx["timeout"], ctx["work_dir"] / "pandas" / "logs",
     )  # fmt: skip
     if result["status"] == "ok":

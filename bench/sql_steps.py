@@ -77,7 +77,7 @@ def expert_sql(engine: str, ctx: dict) -> str:
     return string.Template(text).substitute(
         target_table=f"{DBT_SCHEMA}.bench_expert",
         raw_schema=RAW_SCHEMA,
-        fx_table=f"{DBT_SCHEMA}.fx_rates",
+        fx_table=f"{DBT_SCHEMA}_staging.fx_rates",
         as_of=ctx["as_of"],
     )
 

@@ -2,7 +2,8 @@
 
 Usage: python scripts/publish.py [--vars YAML] [other `dbt build` options]
 
-1. Write: `dbt build --target postgres` into the schema `<DBT_SCHEMA>_build` (dropped
+1. Write: `dbt build --target postgres` into the schema `<DBT_SCHEMA>_build` (its
+   layers in `<DBT_SCHEMA>_build_staging` and `_build_intermediate`; all dropped
    first, so every build starts clean). Analysts have no `usage` on it: var
    `ltv_grant_schema_usage` is false for this build, so they cannot read it even
    though the marts in it already carry their `select` grants.
@@ -10,9 +11,11 @@ Usage: python scripts/publish.py [--vars YAML] [other `dbt build` options]
    script then checks that every table with an `as_of_date` holds one and the same
    date. If anything failed, it stops here: the published marts are untouched, and
    the build schema stays behind for inspection (the next run drops it).
-3. Publish, in one transaction: rename `<DBT_SCHEMA>` to `<DBT_SCHEMA>_retired`,
-   rename the build schema to `<DBT_SCHEMA>`, grant the analyst role `usage` on it,
-   lock every relation of the retired schema (ACCESS EXCLUSIVE) and drop it.
+3. Publish, in one transaction, for each layer: rename `<DBT_SCHEMA>` to
+   `<DBT_SCHEMA>_retired` and the build schema to `<DBT_SCHEMA>` (and so for
+   `_staging` and `_intermediate`), grant the analyst role `usage` on the marts'
+   schema only, lock every relation of the retired schemas (ACCESS EXCLUSIVE) and
+   drop them.
 
 Readers see the old marts or the new ones, never a mix: the swap waits until no
 reader holds a retired relation, and a reader that arrives meanwhile waits for the
@@ -50,6 +53,9 @@ SELECTION_FLAGS = {
     "--resource-type", "--resource-types", "--exclude-resource-type",
 }
 LOCKABLE_RELKINDS = ("r", "p", "v", "m", "f")  # tables, views, materialized, foreign
+# The schemas of one build, as suffixes of DBT_SCHEMA: the marts', then the layers'
+# (the `+schema` of models and seeds in dbt_project.yml).
+LAYER_SUFFIXES = ("", "_staging", "_intermediate")
 
 
 def log(message: str) -> None:
@@ -191,7 +197,7 @@ def audit(connection, build_schema: str) -> str | None:
     return None
 
 
-def swap(connection, published: str, build_schema: str, retired: str, role: str,
+def swap(connection, published: str, build_schema: str, role: str,
          lock_timeout_ms: int) -> None:
     """One attempt at the publishing transaction; raises when a lock times out."""
     identifier = sql.Identifier
@@ -201,41 +207,51 @@ def swap(connection, published: str, build_schema: str, retired: str, role: str,
                 sql.Literal(f"{lock_timeout_ms}ms")
             )
         )
-        had_published = schema_exists(cursor, published)
-        if had_published:
-            cursor.execute(
-                sql.SQL("alter schema {} rename to {}").format(
-                    identifier(published), identifier(retired)
-                )
-            )
-        cursor.execute(
-            sql.SQL("alter schema {} rename to {}").format(
-                identifier(build_schema), identifier(published)
-            )
-        )
-        cursor.execute(
-            sql.SQL("grant usage on schema {} to {}").format(
-                identifier(published), identifier(role)
-            )
-        )
-        if had_published:
-            cursor.execute(
-                """
-                select relations.oid::regclass::text
-                from pg_catalog.pg_class as relations
-                where relations.relnamespace = %s::regnamespace
-                    and relations.relkind = any(%s)
-                order by 1
-                """,
-                [retired, list(LOCKABLE_RELKINDS)],
-            )
-            relations = [row[0] for row in cursor.fetchall()]
-            if relations:
+        retired_schemas = []
+        for suffix in LAYER_SUFFIXES:
+            live, built = published + suffix, build_schema + suffix
+            retired = f"{live}_retired"
+            if schema_exists(cursor, live):
                 cursor.execute(
-                    sql.SQL("lock table {} in access exclusive mode").format(
-                        sql.SQL(", ").join(sql.SQL(name) for name in relations)
+                    sql.SQL("alter schema {} rename to {}").format(
+                        identifier(live), identifier(retired)
                     )
                 )
+                retired_schemas.append(retired)
+            if schema_exists(cursor, built):
+                cursor.execute(
+                    sql.SQL("alter schema {} rename to {}").format(
+                        identifier(built), identifier(live)
+                    )
+                )
+        # As the build's own grants: none when turned off or the role is missing.
+        cursor.execute("select 1 from pg_catalog.pg_roles where rolname = %s", [role])
+        if role is not None and cursor.fetchone():
+            cursor.execute(
+                sql.SQL("grant usage on schema {} to {}").format(
+                    identifier(published), identifier(role)
+                )
+            )
+        cursor.execute(
+            """
+            select relations.oid::regclass::text
+            from pg_catalog.pg_class as relations
+            inner join pg_catalog.pg_namespace as schemas
+                on relations.relnamespace = schemas.oid
+            where schemas.nspname = any(%s)
+                and relations.relkind = any(%s)
+            order by 1
+            """,
+            [retired_schemas, list(LOCKABLE_RELKINDS)],
+        )
+        relations = [row[0] for row in cursor.fetchall()]
+        if relations:
+            cursor.execute(
+                sql.SQL("lock table {} in access exclusive mode").format(
+                    sql.SQL(", ").join(sql.SQL(name) for name in relations)
+                )
+            )
+        for retired in retired_schemas:
             cursor.execute(
                 sql.SQL("drop schema {} cascade").format(identifier(retired))
             )
@@ -243,13 +259,12 @@ def swap(connection, published: str, build_schema: str, retired: str, role: str,
 
 def publish(connection, published: str, build_schema: str, role: str,
             lock_timeout_ms: int, timeout: float) -> bool:
-    retired = f"{published}_retired"
     deadline = time.monotonic() + timeout
     attempt = 0
     while True:
         attempt += 1
         try:
-            swap(connection, published, build_schema, retired, role, lock_timeout_ms)
+            swap(connection, published, build_schema, role, lock_timeout_ms)
             return True
         except (errors.LockNotAvailable, errors.DeadlockDetected) as error:
             if time.monotonic() >= deadline:
@@ -264,7 +279,8 @@ def main(argv: list) -> int:
     published = os.environ.get("DBT_SCHEMA", "ltv")
     build_schema = f"{published}_build"
     dbt_vars = {**(yaml.safe_load(args.vars) or {}), "ltv_grant_schema_usage": False}
-    role = dbt_vars.get("ltv_analyst_role", project_vars()["ltv_analyst_role"])
+    settings = {**project_vars(), **dbt_vars}
+    role = settings["ltv_analyst_role"] if settings["ltv_grants"] else None
 
     connection = connect()
     try:
@@ -272,7 +288,8 @@ def main(argv: list) -> int:
             log(f"another publish of {published} is running: nothing done")
             return 2
         log(f"building into {build_schema}")
-        drop_schema(connection, build_schema)
+        for suffix in LAYER_SUFFIXES:
+            drop_schema(connection, build_schema + suffix)
         if build(args.target, dbt_vars, dbt_args, build_schema) != 0:
             log(f"the build failed: nothing published, {published} is unchanged")
             return 1

@@ -53,11 +53,13 @@ class LoadedProject:
         self.warehouse = make_warehouse(engine, work_dir)
         self.warehouse.load_raw(dataset)
 
-    def run(self, profiles_dir: Path, dbt_vars: dict, *extra_args) -> dbtRunnerResult:
-        """`dbt build` reading the raw schema we loaded; the result, failed or not."""
+    def run(self, profiles_dir: Path, dbt_vars: dict, *extra_args,
+            command: tuple = ("build",)) -> dbtRunnerResult:
+        """`dbt build` (or `command`) reading the raw schema we loaded; the result,
+        failed or not."""
         dbt_vars = {"ltv_source_schema": RAW_SCHEMA, **dbt_vars}
         args = [
-            "build",
+            *command,
             "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(profiles_dir),
             "--target", self.engine,
@@ -320,13 +322,13 @@ def test_audit_test_names_every_broken_order(default_as_of_build):
     it returns exactly the six broken orders, each with its problem (and none on the
     intact rows)."""
     project = default_as_of_build.project
-    classified = f"{MART_SCHEMA}.int_orders_classified"
+    classified = f"{MART_SCHEMA}_intermediate.int_orders_classified"
     audit = sorted(project.rows(MART_SCHEMA, "order_audit"), key=lambda r: r["order_id"])
     excluded = [row["order_id"] for row in audit if not row["is_revenue"]]
     revenue = [row["order_id"] for row in audit if row["is_revenue"]]
     typo, unexplained, twice, missing = excluded[:4]
     invented = audit[-1]["order_id"] + 1000
-    broken = f"{MART_SCHEMA}.broken_orders_classified"
+    broken = f"{MART_SCHEMA}_intermediate.broken_orders_classified"
     expected = {
         typo: "exclusion reason not accepted",
         revenue[0]: "revenue with an exclusion reason",

@@ -100,13 +100,31 @@ def test_analyst_reads_every_mart(published):
         connection.close()
 
 
+def test_each_layer_is_published_in_its_own_schema(published):
+    """The marts' schema holds the marts (and the semantic layer's calendar); the
+    staging models and seeds, and the intermediate models, sit beside it."""
+    relations = published.database.relations
+    assert set(relations(MART_SCHEMA)) == {*published.marts, "metricflow_time_spine"}
+    staging = set(relations(f"{MART_SCHEMA}_staging"))
+    assert {"stg_shop__orders", "stg_shop__users", "fx_rates", "ecb_fx_rates"} <= staging
+    intermediate = set(relations(f"{MART_SCHEMA}_intermediate"))
+    assert intermediate and all(name.startswith("int_") for name in intermediate)
+    # Every layer of the build was swapped in, and every retired one dropped.
+    layers = ("", "_staging", "_intermediate")
+    assert not published.database.schemas() & {
+        *(f"{MART_SCHEMA}{layer}_retired" for layer in layers),
+        *(f"{BUILD_SCHEMA}{layer}" for layer in layers),
+    }
+
+
 def test_analyst_reads_nothing_but_the_marts(published):
     others = {
         (MART_SCHEMA, name)
         for name in published.database.relations(MART_SCHEMA)
         if name not in published.marts
     }
-    others |= {(RAW_SCHEMA, name) for name in published.database.relations(RAW_SCHEMA)}
+    for schema in (f"{MART_SCHEMA}_staging", f"{MART_SCHEMA}_intermediate", RAW_SCHEMA):
+        others |= {(schema, name) for name in published.database.relations(schema)}
     # Staging and intermediate models, the seeds, and the raw tables.
     assert {"stg_shop__orders", "int_orders_classified", "fx_rates"} <= {
         name for _, name in others
