@@ -192,9 +192,13 @@ def test_analyses_take_their_user_and_dates_from_vars(first_build, profiles_dir)
     )
     assert result.success, dbt_failures(result)
     compiled = project.work_dir / "target" / "compiled" / "ltv" / "analyses"
-    one_user = project.warehouse.query((compiled / "one_user_ltv.sql").read_text())
+    one_user = project.warehouse.query_table(
+        (compiled / "one_user_ltv.sql").read_text()
+    )
     assert [row["user_id"] for row in one_user.rows] == [user["user_id"]]
-    curves = project.warehouse.query((compiled / "cohort_ltv_curves.sql").read_text())
+    curves = project.warehouse.query_table(
+        (compiled / "cohort_ltv_curves.sql").read_text()
+    )
     assert curves.rows
 
 
@@ -267,7 +271,7 @@ def test_a_user_who_may_not_create_roles_builds_with_a_warning(
             project.warehouse.execute(f"create role {analyst} nologin")
             with_role = project.run(profiles_dir, dbt_vars)
             assert with_role.success, dbt_failures(with_role)
-        (granted,) = project.warehouse.query(
+        (granted,) = project.warehouse.query_table(
             f"select has_table_privilege('{analyst}', '{schema}.user_ltv', 'select')"
             f" and has_schema_privilege('{analyst}', '{schema}', 'usage') as granted"
         ).rows
@@ -280,7 +284,7 @@ def test_a_user_who_may_not_create_roles_builds_with_a_warning(
 
 
 def role_exists(project, role: str) -> bool:
-    rows = project.warehouse.query(
+    rows = project.warehouse.query_table(
         f"select count(*) as n from pg_catalog.pg_roles where rolname = '{role}'"
     ).rows
     return rows[0]["n"] > 0
