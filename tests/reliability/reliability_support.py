@@ -19,8 +19,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from harness import PROJECT_DIR
-from harness import datasets
+from harness import PROJECT_DIR, datasets
 from harness.dbt_runs import DbtRun, dbt_vars, path_args, run_process
 from harness.warehouses import DuckDbWarehouse, PostgresWarehouse
 
