@@ -130,6 +130,52 @@ def test_every_page_is_its_slice_of_the_sorted_list(demo):
     assert not wrong, f"{len(wrong)} of {len(cases)} pages differ:\n" + "\n".join(wrong[:10])
 
 
+# A revenue range on one horizon, for the bounds it implies on the others.
+REVENUE_RANGES = (("12m", 0, 1), ("6m", 10, 200), ("3m", 50, 100), ("lifetime", 100, 250))
+HORIZONS = ("3m", "6m", "12m", "lifetime")
+
+
+def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
+    """A page filtered on one revenue and sorted by another carries the bound the
+    filter implies on the sort field (revenue_3m <= 6m <= 12m <= lifetime, user by
+    user, complete horizons or not). Every page of each such list, together, is the
+    whole list: a bound that drops a user fails. The demo makes a wrong bound
+    visible: kept users whose sort revenue lies outside the filter's range (a
+    longer horizon above it, a shorter one below it), on exactly its lower end,
+    and with horizons not complete."""
+    users = demo.rows(f"select * from {MART_SCHEMA}.user_ltv")
+    cases, expected = [], []
+    for horizon, low, high in REVENUE_RANGES:
+        kept = [u for u in users if low <= u[f"revenue_{horizon}"] < high]
+        assert any(not u["is_12m_complete"] for u in kept), horizon
+        for other in HORIZONS:
+            if other == horizon:
+                continue
+            sort = f"revenue_{other}"
+            if HORIZONS.index(other) > HORIZONS.index(horizon):
+                assert any(u[sort] >= high for u in kept), (horizon, other)
+            elif low > 0:
+                assert any(u[sort] < low for u in kept), (horizon, other)
+            for direction in ("asc", "desc"):
+                ordered = [u["user_id"] for u in sorted_users(kept, sort, direction)]
+                for page in range(1, -(-len(ordered) // 100) + 1):
+                    cases.append({"revenue_horizon": horizon, "revenue_min": low,
+                                  "revenue_max": high, "sort": sort,
+                                  "direction": direction, "page_size": 100,
+                                  "page": page})  # fmt: skip
+                    expected.append(ordered[(page - 1) * 100 : page * 100])
+    assert any(u["revenue_lifetime"] == 0 and u["revenue_12m"] == 0 for u in users)
+    sqls = split_cases(demo.compile_inline(pages_inline(cases)))
+    assert len(sqls) == len(cases)
+    assert any("revenue_lifetime >= 0" in sql for sql in sqls)
+    wrong = [
+        f"{case}: got {len(got)} users, want {len(want)}"
+        for case, sql, want in zip(cases, sqls, expected)
+        if (got := [r["user_id"] for r in demo.rows(sql)]) != want
+    ]
+    assert not wrong, f"{len(wrong)} of {len(cases)} pages differ:\n" + "\n".join(wrong[:10])
+
+
 def test_the_analyses_take_their_vars(demo):
     """user_list_page and user_list_total as files, with vars, as an analyst calls
     them: the page is its slice, the total counts the filtered users."""
