@@ -176,6 +176,18 @@
             ) -%}
         {%- endif -%}
     {%- endif -%}
+    {#-
+        Revenue above 0 on any horizon, or at least one order, means a revenue
+        order: AOV and days since the last order are then not null, and a page
+        sorted by them skips the users without one (first descending) at once.
+    -#}
+    {%- set has_order = (settings.revenue_min is not none
+        and settings.revenue_min | float > 0)
+        or (settings.min_orders is not none and settings.min_orders | float > 0) -%}
+    {%- if for_page and has_order
+        and settings.sort in ['aov_lifetime', 'days_since_last_order'] -%}
+        {%- do conditions.append(settings.sort ~ " is not null") -%}
+    {%- endif -%}
     {{ (conditions or ['1 = 1']) | join('\nand ') }}
 {%- endmacro %}
 

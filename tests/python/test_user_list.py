@@ -40,6 +40,8 @@ FILTERS = {
         lambda u: Decimal(10) <= u["revenue_6m"] < Decimal(200),
     ),
     "orders >= 5": ({"min_orders": 5}, lambda u: u["orders_lifetime"] >= 5),
+    # every user, those without an order (null AOV) too
+    "orders >= 0": ({"min_orders": 0}, lambda u: True),
 }
 PAGE_COLUMNS = 12  # columns of a page row
 
@@ -133,28 +135,32 @@ def test_every_page_is_its_slice_of_the_sorted_list(demo):
 # A revenue range on one horizon, for the bounds it implies on the others.
 REVENUE_RANGES = (("12m", 0, 1), ("6m", 10, 200), ("3m", 50, 100), ("lifetime", 100, 250))
 HORIZONS = ("3m", "6m", "12m", "lifetime")
+# Sort fields null without a revenue order, which a revenue above 0 rules out.
+NULLABLE_SORTS = {"aov": "aov_lifetime", "days": "days_since_last_order"}
 
 
 def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
     """A page filtered on one revenue and sorted by another carries the bound the
     filter implies on the sort field (revenue_3m <= 6m <= 12m <= lifetime, user by
-    user, complete horizons or not). Every page of each such list, together, is the
-    whole list: a bound that drops a user fails. The demo makes a wrong bound
-    visible: kept users whose sort revenue lies outside the filter's range (a
-    longer horizon above it, a shorter one below it), on exactly its lower end,
-    and with horizons not complete."""
+    user, complete horizons or not); sorted by AOV or days since the last order,
+    a revenue above 0 rules out their nulls. Every page of each such list,
+    together, is the whole list: a bound that drops a user fails. The demo makes
+    a wrong bound visible: kept users whose sort revenue lies outside the
+    filter's range (a longer horizon above it, a shorter one below it), on
+    exactly its lower end, without a revenue order, and with horizons not
+    complete."""
     users = demo.rows(f"select * from {MART_SCHEMA}.user_ltv")
     cases, expected = [], []
     for horizon, low, high in REVENUE_RANGES:
         kept = [u for u in users if low <= u[f"revenue_{horizon}"] < high]
         assert any(not u["is_12m_complete"] for u in kept), horizon
-        for other in HORIZONS:
-            if other == horizon:
-                continue
-            sort = f"revenue_{other}"
-            if HORIZONS.index(other) > HORIZONS.index(horizon):
+        if low == 0:  # users without a revenue order: null AOV, first descending
+            assert any(u["aov_lifetime"] is None for u in kept), horizon
+        for other in [h for h in HORIZONS if h != horizon] + list(NULLABLE_SORTS):
+            sort = NULLABLE_SORTS.get(other, f"revenue_{other}")
+            if other in HORIZONS[HORIZONS.index(horizon) + 1 :]:
                 assert any(u[sort] >= high for u in kept), (horizon, other)
-            elif low > 0:
+            elif other in HORIZONS and low > 0:
                 assert any(u[sort] < low for u in kept), (horizon, other)
             for direction in ("asc", "desc"):
                 ordered = [u["user_id"] for u in sorted_users(kept, sort, direction)]
