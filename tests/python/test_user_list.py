@@ -135,15 +135,18 @@ def test_every_page_is_its_slice_of_the_sorted_list(demo):
 # A revenue range on one horizon, for the bounds it implies on the others.
 REVENUE_RANGES = (("12m", 0, 1), ("6m", 10, 200), ("3m", 50, 100), ("lifetime", 100, 250))
 HORIZONS = ("3m", "6m", "12m", "lifetime")
-# Sort fields null without a revenue order, which a revenue above 0 rules out.
-NULLABLE_SORTS = {"aov": "aov_lifetime", "days": "days_since_last_order"}
+# Sort fields that tell users without a revenue order (0 orders, null AOV and days
+# since the last order), which a revenue above 0 rules out.
+ORDER_SORTS = {
+    "orders": "orders_lifetime", "aov": "aov_lifetime", "days": "days_since_last_order",
+}  # fmt: skip
 
 
 def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
     """A page filtered on one revenue and sorted by another carries the bound the
     filter implies on the sort field (revenue_3m <= 6m <= 12m <= lifetime, user by
-    user, complete horizons or not); sorted by AOV or days since the last order,
-    a revenue above 0 rules out their nulls. Every page of each such list,
+    user, complete horizons or not); sorted by orders, AOV or days since the last
+    order, a revenue above 0 rules out users without an order. Every page of each such list,
     together, is the whole list: a bound that drops a user fails. The demo makes
     a wrong bound visible: kept users whose sort revenue lies outside the
     filter's range (a longer horizon above it, a shorter one below it), on
@@ -154,10 +157,10 @@ def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
     for horizon, low, high in REVENUE_RANGES:
         kept = [u for u in users if low <= u[f"revenue_{horizon}"] < high]
         assert any(not u["is_12m_complete"] for u in kept), horizon
-        if low == 0:  # users without a revenue order: null AOV, first descending
-            assert any(u["aov_lifetime"] is None for u in kept), horizon
-        for other in [h for h in HORIZONS if h != horizon] + list(NULLABLE_SORTS):
-            sort = NULLABLE_SORTS.get(other, f"revenue_{other}")
+        if low == 0:  # users without a revenue order
+            assert any(u["orders_lifetime"] == 0 for u in kept), horizon
+        for other in [h for h in HORIZONS if h != horizon] + list(ORDER_SORTS):
+            sort = ORDER_SORTS.get(other, f"revenue_{other}")
             if other in HORIZONS[HORIZONS.index(horizon) + 1 :]:
                 assert any(u[sort] >= high for u in kept), (horizon, other)
             elif other in HORIZONS and low > 0:
