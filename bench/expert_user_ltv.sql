@@ -14,16 +14,17 @@ latest_orders as (
 $latest_orders
 ),
 
--- Valid revenue orders dated before as_of, in USD.
+-- Valid revenue orders dated before as_of, in USD to 12 decimals (the spec's
+-- money precision: ECB rates carry more).
 revenue_orders as (
     select
         o.user_id,
         cast(o.created_at as date) as order_date,
-        case
+        cast(case
             when coalesce(nullif(upper(trim(o.currency)), ''), 'USD') = 'USD'
                 then o.total_amount
             else o.total_amount * fx.usd_per_unit
-        end as amount_usd
+        end as decimal(38, 12)) as amount_usd
     from latest_orders as o
     left join $fx_table as fx
         on

@@ -6,8 +6,8 @@ else created_at), status lower(trim()) in paid/shipped/completed, valid rows onl
 before as_of, FX conversion with the monthly rate, horizons with month arithmetic
 clamped at month ends, users who signed up before as_of.
 
-Money stays exact: amounts are integer cents and rates integer millionths, so USD
-amounts are integers in units of 1e-8 USD (no float rounding).
+Money stays exact: amounts are integer cents, and each order's USD amount an integer
+in units of 1e-12 USD, rounded as the project's money type rounds it.
 
 Usage: pandas_ltv.py DATA_DIR FX_CSV AS_OF [--out result.csv]. Prints one JSON line:
 timings (read, compute) and checksums (users, per-horizon revenue and order sums).
@@ -17,7 +17,7 @@ import argparse
 import datetime
 import json
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -95,18 +95,22 @@ def compute(users: pd.DataFrame, orders: pd.DataFrame, fx: pd.DataFrame, as_of) 
     currency = currency_norm[orders["currency"].cat.codes.values]
     month = order_day.astype("datetime64[M]").astype(np.int64)
     fx_month = np.array(fx["rate_month"].tolist(), dtype="datetime64[M]").astype(np.int64)
-    fx_micros = fx["usd_per_unit"].map(lambda v: int(Decimal(v).scaleb(6))).values
     rate = pd.Series(
-        fx_micros,
+        [Decimal(value) for value in fx["usd_per_unit"]],
         index=pd.MultiIndex.from_arrays([fx["currency"].str.strip().str.upper(), fx_month]),
+        dtype=object,
     )
-    micros = np.full(len(cents), 1_000_000, dtype=np.int64)
+    # USD to 12 decimals per order, as the project's money type rounds it (half
+    # away from zero); ECB rates carry more digits than int64 products can hold.
+    amount = cents * 10**10  # 1e-12 USD
     foreign = currency != "USD"
     looked_up = rate.reindex(pd.MultiIndex.from_arrays([currency[foreign], month[foreign]]))
     if looked_up.isna().any():
         raise ValueError("revenue order without an FX rate for its currency and month")
-    micros[foreign] = looked_up.values.astype(np.int64)
-    amount = cents * micros  # 1e-8 USD
+    amount[foreign] = [
+        int((int(order_cents) * usd_per_unit).scaleb(10).quantize(1, ROUND_HALF_UP))
+        for order_cents, usd_per_unit in zip(cents[foreign], looked_up.values)
+    ]
 
     # Users who signed up before as_of; inner join drops unknown users.
     signup = users["created_at"].values.astype("datetime64[D]")
@@ -150,9 +154,9 @@ def main() -> None:
     compute_s = time.perf_counter() - start - read_s
     checks = {"users": int(len(result))}
     for column in result.columns:
-        total = int(result[column].sum())
+        total = sum(int(value) for value in result[column].values)  # beyond int64
         checks[column] = (
-            str(Decimal(total).scaleb(-8)) if column.startswith("revenue") else total
+            str(Decimal(total).scaleb(-12)) if column.startswith("revenue") else total
         )
     if args.out:
         result.to_csv(args.out)

@@ -176,6 +176,21 @@
             ) -%}
         {%- endif -%}
     {%- endif -%}
+    {#-
+        Revenue above 0 on any horizon, or at least one order, means a revenue
+        order: orders_lifetime >= 1, AOV and days since the last order not null.
+        A page sorted by one of them then skips the users without an order (at
+        the start ascending by orders, descending by the others) at once.
+    -#}
+    {%- set has_order = (settings.revenue_min is not none
+        and settings.revenue_min | float > 0)
+        or (settings.min_orders is not none and settings.min_orders | float > 0) -%}
+    {%- if for_page and has_order
+        and settings.sort in ['aov_lifetime', 'days_since_last_order'] -%}
+        {%- do conditions.append(settings.sort ~ " is not null") -%}
+    {%- elif for_page and has_order and settings.sort == 'orders_lifetime' -%}
+        {%- do conditions.append("orders_lifetime >= 1") -%}
+    {%- endif -%}
     {{ (conditions or ['1 = 1']) | join('\nand ') }}
 {%- endmacro %}
 

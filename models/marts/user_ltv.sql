@@ -1,32 +1,37 @@
 {#-
     PostgreSQL indexes for the user list (analyses/user_list_page.sql; the
     contract's primary key already indexes user_id):
-    - each sort field, then user_id (the tie-break), then every other column the
-      list filters or sorts on: a page's user ids come from one index alone,
-      walked in order (forwards or backwards) and filtered on its columns, or
-      read over a filter's range and sorted;
-    - the segment, then each sort field and user_id: a segment's page walks its
-      own part of the index in order (segments follow revenue, so walking the
-      sort field's index for them would read most of it first);
-    - the channel, signup date, revenue of each horizon and lifetime orders
-      alone: narrow, for the counts of the list's totals.
+    - each sort field, then user_id (the tie-break), then every column the list
+      filters on: a page's user ids come from one index alone, walked in order
+      (forwards or backwards) and filtered on its columns, or read over a
+      filter's range and sorted; the range's count reads it too;
+    - the segment, then each sort field that a segment's page could not walk
+      from the sort field's own index, and user_id: segments follow revenue and
+      'New' is the latest signups, so walking the sort field's index for them
+      would read most of it first;
+    - the segment, channel, signup date and lifetime orders alone: small (many
+      users share a value), for the counts of the list's totals.
     Counts read an index without the table once the run's last hook has vacuumed
-    user_ltv (macros/ltv_postgres_tuning.sql). What each index costs at 1M users,
-    in build seconds and size: bench/results/ (bench/run_benchmark.py).
+    user_ltv (macros/postgres/ltv_postgres_tuning.sql). What each index costs at
+    1M users, in build seconds and size: bench/results/ (bench/run_benchmark.py).
 -#}
-{%- set list_columns = ltv_user_list_sort_fields()
-    + ['ltv_segment', 'acquisition_channel'] -%}
+{%- set filter_columns = [
+    'ltv_segment', 'acquisition_channel', 'signup_date', 'revenue_3m', 'revenue_6m',
+    'revenue_12m', 'revenue_lifetime', 'orders_lifetime',
+] -%}
 {%- set list_indexes = [] -%}
 {%- for sort_column in ltv_user_list_sort_fields() -%}
 {%- do list_indexes.append({'columns': [sort_column, 'user_id']
-    + list_columns | reject('equalto', sort_column) | list}) -%}
+    + filter_columns | reject('equalto', sort_column) | list}) -%}
 {%- endfor -%}
-{%- for sort_column in ltv_user_list_sort_fields() -%}
+{%- for sort_column in [
+    'signup_date', 'revenue_3m', 'revenue_6m', 'revenue_12m', 'revenue_lifetime',
+    'orders_lifetime',
+] -%}
 {%- do list_indexes.append({'columns': ['ltv_segment', sort_column, 'user_id']}) -%}
 {%- endfor -%}
 {%- for count_column in [
-    'acquisition_channel', 'signup_date', 'revenue_3m', 'revenue_6m', 'revenue_12m',
-    'revenue_lifetime', 'orders_lifetime',
+    'ltv_segment', 'acquisition_channel', 'signup_date', 'orders_lifetime',
 ] -%}
 {%- do list_indexes.append({'columns': [count_column]}) -%}
 {%- endfor %}

@@ -42,6 +42,8 @@ FILTERS = {
         lambda u: Decimal(10) <= u["revenue_6m"] < Decimal(200),
     ),
     "orders >= 5": ({"min_orders": 5}, lambda u: u["orders_lifetime"] >= 5),
+    # every user, those without an order (null AOV) too
+    "orders >= 0": ({"min_orders": 0}, lambda u: True),
 }
 PAGE_COLUMNS = 12  # columns of a page row
 
@@ -124,6 +126,59 @@ def test_every_page_is_its_slice_of_the_sorted_list(demo):
         got = [r["user_id"] for r in demo.rows(sql)]
         if got != want:
             wrong.append(f"{case}: got {got[:5]}..., want {want[:5]}...")
+    assert not wrong, f"{len(wrong)} of {len(cases)} pages differ:\n" + "\n".join(wrong[:10])
+
+
+# A revenue range on one horizon, for the bounds it implies on the others.
+REVENUE_RANGES = (("12m", 0, 1), ("6m", 10, 200), ("3m", 50, 100), ("lifetime", 100, 250))
+HORIZONS = ("3m", "6m", "12m", "lifetime")
+# Sort fields that tell users without a revenue order (0 orders, null AOV and days
+# since the last order), which a revenue above 0 rules out.
+ORDER_SORTS = {
+    "orders": "orders_lifetime", "aov": "aov_lifetime", "days": "days_since_last_order",
+}  # fmt: skip
+
+
+def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
+    """A page filtered on one revenue and sorted by another carries the bound the
+    filter implies on the sort field (revenue_3m <= 6m <= 12m <= lifetime, user by
+    user, complete horizons or not); sorted by orders, AOV or days since the last
+    order, a revenue above 0 rules out users without an order. Every page of each such list,
+    together, is the whole list: a bound that drops a user fails. The demo makes
+    a wrong bound visible: kept users whose sort revenue lies outside the
+    filter's range (a longer horizon above it, a shorter one below it), on
+    exactly its lower end, without a revenue order, and with horizons not
+    complete."""
+    users = demo.rows(f"select * from {MART_SCHEMA}.user_ltv")
+    cases, expected = [], []
+    for horizon, low, high in REVENUE_RANGES:
+        kept = [u for u in users if low <= u[f"revenue_{horizon}"] < high]
+        assert any(not u["is_12m_complete"] for u in kept), horizon
+        if low == 0:  # users without a revenue order
+            assert any(u["orders_lifetime"] == 0 for u in kept), horizon
+        for other in [h for h in HORIZONS if h != horizon] + list(ORDER_SORTS):
+            sort = ORDER_SORTS.get(other, f"revenue_{other}")
+            if other in HORIZONS[HORIZONS.index(horizon) + 1 :]:
+                assert any(u[sort] >= high for u in kept), (horizon, other)
+            elif other in HORIZONS and low > 0:
+                assert any(u[sort] < low for u in kept), (horizon, other)
+            for direction in ("asc", "desc"):
+                ordered = [u["user_id"] for u in sorted_users(kept, sort, direction)]
+                for page in range(1, -(-len(ordered) // 100) + 1):
+                    cases.append({"revenue_horizon": horizon, "revenue_min": low,
+                                  "revenue_max": high, "sort": sort,
+                                  "direction": direction, "page_size": 100,
+                                  "page": page})  # fmt: skip
+                    expected.append(ordered[(page - 1) * 100 : page * 100])
+    assert any(u["revenue_lifetime"] == 0 and u["revenue_12m"] == 0 for u in users)
+    sqls = split_cases(demo.compile_inline(pages_inline(cases)))
+    assert len(sqls) == len(cases)
+    assert any("revenue_lifetime >= 0" in sql for sql in sqls)
+    wrong = [
+        f"{case}: got {len(got)} users, want {len(want)}"
+        for case, sql, want in zip(cases, sqls, expected)
+        if (got := [r["user_id"] for r in demo.rows(sql)]) != want
+    ]
     assert not wrong, f"{len(wrong)} of {len(cases)} pages differ:\n" + "\n".join(wrong[:10])
 
 
