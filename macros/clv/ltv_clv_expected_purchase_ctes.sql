@@ -81,7 +81,10 @@ convergence_bounds as (
         {%- for level in range(1, 17) %}
         {%- set m = 2 ** level %}
         exp(horizon_term_counts.ln_z_{{ longest }}d) * greatest(
-            abs((parameters.a + parameters.b - parameters.r) / (1 + horizon_term_counts.c)),
+            abs(
+                (parameters.a + parameters.b - parameters.r)
+                / (1 + horizon_term_counts.c)
+            ),
             abs(
                 ({{ m }} + parameters.a + parameters.b - 1 - parameters.r)
                 / ({{ m }} + horizon_term_counts.c)
@@ -114,7 +117,9 @@ convergence_candidates as (
                 ratio_bound_{{ level }} < 1 and tail_ratio_bound_{{ level }} < 1
                 then 1 + ceil(
                     (40 - ln(greatest(
-                        1 - greatest(ratio_bound_{{ level }}, tail_ratio_bound_{{ level }}),
+                        1 - greatest(
+                            ratio_bound_{{ level }}, tail_ratio_bound_{{ level }}
+                        ),
                         1e-300
                     )))
                     / greatest(-ln(ratio_bound_{{ level }}), 1e-300)

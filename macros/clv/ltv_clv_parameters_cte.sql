@@ -1,29 +1,33 @@
 {#-
-    CTE `parameters` (and a trailing comma): one row with the seven parameters of
-    CTE `clv_model_parameters`, none without a complete fit. Used by user_clv and
-    int_rfm_groups_scored.
+    CTE `parameters` (and a trailing comma): one row with the parameters of
+    `models` ('bg_nbd': r, alpha, a, b; 'gamma_gamma': p, q, v) from the rows
+    (model, parameter, value) of CTE `fit_cte`, none without a complete fit. Used
+    by user_clv, int_rfm_groups_scored and clv_backtest.
 -#}
-{% macro ltv_clv_parameters_cte() -%}
+{% macro ltv_clv_parameters_cte(
+    fit_cte='clv_model_parameters', models=['bg_nbd', 'gamma_gamma']
+) -%}
+{%- set names = {'bg_nbd': ['r', 'alpha', 'a', 'b'], 'gamma_gamma': ['p', 'q', 'v']} -%}
+{%- set wanted = [] -%}
+{%- for model in models -%}
+    {%- for parameter in names[model] -%}
+        {%- do wanted.append((model, parameter)) -%}
+    {%- endfor -%}
+{%- endfor -%}
 parameters as (
 
     select
-        max(case when model = 'bg_nbd' and parameter = 'r' then value end) as r,
+        {%- for model, parameter in wanted %}
         max(
-            case when model = 'bg_nbd' and parameter = 'alpha' then value end
-        ) as alpha,
-        max(case when model = 'bg_nbd' and parameter = 'a' then value end) as a,
-        max(case when model = 'bg_nbd' and parameter = 'b' then value end) as b,
-        max(
-            case when model = 'gamma_gamma' and parameter = 'p' then value end
-        ) as p,
-        max(
-            case when model = 'gamma_gamma' and parameter = 'q' then value end
-        ) as q,
-        max(
-            case when model = 'gamma_gamma' and parameter = 'v' then value end
-        ) as v
-    from clv_model_parameters
-    having count(*) = 7
+            case
+                when model = '{{ model }}' and parameter = '{{ parameter }}'
+                    then value
+            end
+        ) as {{ parameter }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ fit_cte }}
+    where model in ({{ ltv_quoted_list(models) }})
+    having count(*) = {{ wanted | length }}
 
 ),
 {%- endmacro %}

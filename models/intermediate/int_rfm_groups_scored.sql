@@ -52,9 +52,9 @@ final as (
         cast(expected_purchases_365d as {{ double }}) as expected_purchases_365d,
         cast(
             {%- for days in month_days %}
+            {%- set before = ' - expected_purchases_' ~ (days - 30) ~ 'd' %}
             (
-                expected_purchases_{{ days }}d
-                {%- if not loop.first %} - expected_purchases_{{ days - 30 }}d{% endif %}
+                expected_purchases_{{ days }}d{{ before if not loop.first }}
             ) / power(cast(1 + {{ discount_rate }} as {{ double }}), {{ loop.index }})
             {{- " +" if not loop.last }}
             {%- endfor %}

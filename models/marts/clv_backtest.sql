@@ -97,20 +97,7 @@ calibration_fit as (
 
 ),
 
-parameters as (
-
-    select
-        max(case when model = 'bg_nbd' and parameter = 'r' then value end) as r,
-        max(
-            case when model = 'bg_nbd' and parameter = 'alpha' then value end
-        ) as alpha,
-        max(case when model = 'bg_nbd' and parameter = 'a' then value end) as a,
-        max(case when model = 'bg_nbd' and parameter = 'b' then value end) as b
-    from calibration_fit
-    where model = 'bg_nbd'
-    having count(*) = 4
-
-),
+{{ ltv_clv_parameters_cte('calibration_fit', ['bg_nbd']) }}
 
 {{ ltv_clv_expected_purchase_ctes([holdout_days]) }}
 
