@@ -38,7 +38,9 @@ def node_name(unique_id: str) -> str:
     return parts[2] if parts[0] == "test" else parts[-1]
 
 
-def dbt_step(name: str, verb: str, engine: str, ctx: dict) -> dict:
+def dbt_step(
+    name: str, verb: str, engine: str, ctx: dict, extra: list | None = None
+) -> dict:
     """Run one dbt command; keep its run_results.json and summarize the node times."""
     target = ctx["work_dir"] / engine / "target"
     results_file = target / "run_results.json"
@@ -47,7 +49,7 @@ def dbt_step(name: str, verb: str, engine: str, ctx: dict) -> dict:
     models_sha256 = project_state()["models_sha256"]
     result = run_measured(
         name,
-        dbt_command(verb, engine, ctx),
+        dbt_command(verb, engine, ctx, extra),
         ctx["env"],
         ctx["timeout"],
         ctx["work_dir"] / engine / "logs",
@@ -135,6 +137,33 @@ def floor_lines(a: dict | None, b: dict | None, d: dict | None) -> list:
             f"{floor_s / a['elapsed_time_s']:.2f} even if the incremental models cost nothing."
         )
     return lines
+
+
+# The models whose time is the CLV scoring: the fit's parameters, the series per
+# distinct (frequency, t), and the users' scores.
+CLV_SCORING_MODELS = ("clv_model_parameters", "int_rfm_groups_scored", "user_clv")
+
+
+def clv_scoring(fit: dict, a: dict) -> dict:
+    """The fit's time, and the scoring models' execution_time in (a) over (a)'s."""
+    nodes = {n["model"]: n for n in a.get("nodes", [])}
+    by_model = {
+        m: nodes[m]["execution_time_s"] for m in CLV_SCORING_MODELS if m in nodes
+    }
+    out = {
+        "fit_status": fit["status"],
+        "fit_wall_s": fit.get("wall_s"),
+        "fit_client_cpu_s": fit.get("client_cpu_s"),
+        "fit_load_average": fit.get("load_average_at_start"),
+        "scoring_s_by_model": by_model,
+        "scoring_s": round(sum(by_model.values()), 2),
+        "user_clv_rows": (nodes.get("user_clv") or {}).get("rows"),
+        "series_groups": (nodes.get("int_rfm_groups_scored") or {}).get("rows"),
+        "target_ratio": 0.25,
+    }
+    if a.get("elapsed_time_s"):
+        out["ratio_scoring_over_a"] = round(out["scoring_s"] / a["elapsed_time_s"], 3)
+    return out
 
 
 def top_models(step: dict, n: int = 5) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 import query_grid
-from dbt_steps import floor_lines, top_models
+from dbt_steps import CLV_SCORING_MODELS, floor_lines, top_models
 
 
 def fmt(value, suffix: str = "") -> str:
@@ -282,9 +282,42 @@ def postgres_query_lines(report: dict) -> list:
     return lines
 
 
+def clv_lines(report: dict) -> list:
+    """Predicted CLV: the fit before (a), and the scoring models' share of (a)."""
+    lines = [
+        "## Predicted CLV: fit and scoring",
+        "",
+        "Before (a), `scripts/fit_clv.py` fits BG/NBD and Gamma-Gamma on the engine's "
+        "`user_rfm` of this source; (a) then scores every user with that fit. Scoring "
+        "is the `execution_time` in (a) of " + ", ".join(
+            f"`{m}`" for m in CLV_SCORING_MODELS
+        ) + "; target: at most 0.25 of (a)'s models' time.",
+        "",
+        "| engine | fit (s) | fit load average | scoring (s) | by model (s) | users scored "
+        "| distinct (frequency, t) | (a) models (s) | scoring / (a) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for engine in report["engines"]:
+        res = report["results"][engine]
+        clv = res.get("clv_scoring")
+        if not clv:
+            lines.append(f"| {engine} | not run | | | | | | | |")
+            continue
+        by_model = ", ".join(f"{m} {t}" for m, t in clv["scoring_s_by_model"].items())
+        lines.append(
+            f"| {engine} | {fmt(clv['fit_wall_s'])} ({clv['fit_status']}) "
+            f"| {fmt(clv['fit_load_average'])} | {fmt(clv['scoring_s'])} | {by_model} "
+            f"| {fmt(clv['user_clv_rows'])} | {fmt(clv['series_groups'])} "
+            f"| {fmt((res.get('a_dbt_run') or {}).get('elapsed_time_s'))} "
+            f"| {fmt(clv.get('ratio_scoring_over_a'))} |"
+        )
+    return lines + [""]
+
+
 def render_markdown(report: dict) -> str:
     lines = header_lines(report)
     for engine in report["engines"]:
         lines += engine_lines(report, engine)
+    lines += clv_lines(report)
     lines += postgres_query_lines(report)
     return "\n".join(lines)

@@ -8,8 +8,10 @@ Run with the project's virtualenv (dbt, duckdb, pandas, psycopg2, psutil):
 Steps (see bench/README.md):
   data  generate N users' raw users/orders (dirty, bench/generate.py) as CSV, once;
   load  bulk-load them into DuckDB (read_csv) and PostgreSQL (COPY), schema bench_raw;
+  fit   `dbt run` of +user_rfm (not measured), then scripts/fit_clv.py on it (timed);
   (a)   `dbt run` of all models: process wall time and the models' own time
-        (run_results.json elapsed_time; per-model execution_time, top 5);
+        (run_results.json elapsed_time; per-model execution_time, top 5), the CLV
+        scoring models' time over it;
   (b)   one hand-written statement (bench/expert_user_ltv.sql) computing user_ltv's
         revenue and order columns from the raw tables, as `create table`;
   (c)   pandas computing the same columns from the CSV files (bench/pandas_ltv.py);
@@ -42,10 +44,12 @@ from pathlib import Path
 import query_grid  # noqa: E402  (beside this file)
 from analyst_queries import time_analyst_queries
 from common import (
-    BENCH_DIR, DBT_SCHEMA, ENGINES, PROJECT_DIR, PYTHON, connection_settings, log,
-    pg_connect, pg_query,
+    BENCH_DIR, DBT_SCHEMA, ENGINES, PROJECT_DIR, PYTHON, RAW_SCHEMA, connection_settings,
+    log, pg_connect, pg_query,
 )
-from dbt_steps import critical_path, dbt_command, dbt_step, floor_lines  # noqa: F401
+from dbt_steps import (  # noqa: F401
+    clv_scoring, critical_path, dbt_command, dbt_step, floor_lines,
+)
 from render import render_markdown
 from sql_steps import (
     checks_match, expert_session_settings, expert_sql, explain_expert, explain_slowest,
@@ -139,10 +143,20 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     if res["seed"]["status"] != "ok":
         return res
 
+    # (a) scores with a real fit of this source: user_rfm first (setup, not
+    # measured), then scripts/fit_clv.py on it (timed), then (a) builds everything.
+    log(f"{engine}: dbt run of +user_rfm and the CLV fit on it")
+    res["rfm_for_fit"] = dbt_step("rfm_for_fit", "run", engine, ctx, ["--select", "+user_rfm"])
+    res["rfm_for_fit"].pop("nodes", None)
+    res["clv_fit"] = run_clv_fit(engine, ctx)
+    log(f"  fit {res['clv_fit']['status']}: wall {res['clv_fit']['wall_s']}s")
+
     log(f"{engine}: (a) dbt run")
     res["a_dbt_run"] = dbt_step("a_dbt_run", "run", engine, ctx)
     a = res["a_dbt_run"]
     log(f"  (a) {a['status']}: wall {a['wall_s']}s, models {a.get('elapsed_time_s')}s")
+    res["clv_scoring"] = clv_scoring(res["clv_fit"], a)
+    log(f"  CLV scoring: {res['clv_scoring']}")
 
     log(f"{engine}: (b) expert SQL")
     drop = {"name": "drop", "sql": f"drop table if exists {DBT_SCHEMA}.bench_expert"}
@@ -244,6 +258,23 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     if a.get(cpu_key) and d.get(cpu_key):
         res["cpu_ratio_d_over_a"] = round(d[cpu_key] / a[cpu_key], 2)
     return res
+
+
+def run_clv_fit(engine: str, ctx: dict) -> dict:
+    """scripts/fit_clv.py on the engine's user_rfm of the bench's source (`make fit-clv`)."""
+    env = dict(ctx["env"])
+    env.update(  # dbt inside the script writes here, not into the project
+        DBT_TARGET_PATH=str(ctx["work_dir"] / engine / "target_fit"),
+        DBT_LOG_PATH=str(ctx["work_dir"] / engine / "logs"),
+    )
+    return run_measured(
+        "clv_fit",
+        [PYTHON, PROJECT_DIR / "scripts" / "fit_clv.py", "--target", engine,
+         "--profiles-dir", ctx["profiles_dir"],
+         "--vars", json.dumps({"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": ctx["as_of"]})],
+        env, ctx["timeout"], ctx["work_dir"] / engine / "logs",
+        ctx["pg_database"] if engine == "postgres" else None,
+    )  # fmt: skip
 
 
 def run_pandas(ctx: dict) -> dict:

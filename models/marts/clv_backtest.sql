@@ -8,11 +8,8 @@
     this source's fit with fitted_as_of_date = calibration_end_date (`make
     fit-clv` with that ltv_as_of_date). Without one it is empty and says so.
 -#}
-{#- As in user_clv: PostgreSQL's planner misjudges the series' CTEs. -#}
-{{ config(pre_hook=(
-    "set local enable_mergejoin = off; set local enable_nestloop = off"
-    if target.type == 'postgres' else ""
-)) }}
+{#- As in int_rfm_groups_scored: PostgreSQL's JIT costs more than the series. -#}
+{{ config(pre_hook=("set local jit = off" if target.type == 'postgres' else "")) }}
 {%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
 {%- set as_of = modules.datetime.date.fromisoformat(
     ltv_as_of_date().split("'")[1]
@@ -100,30 +97,9 @@ calibration_fit as (
 
 ),
 
-parameters as (
+{{ ltv_clv_parameters_cte('calibration_fit', ['bg_nbd']) }}
 
-    select
-        max(case when model = 'bg_nbd' and parameter = 'r' then value end) as r,
-        max(
-            case when model = 'bg_nbd' and parameter = 'alpha' then value end
-        ) as alpha,
-        max(case when model = 'bg_nbd' and parameter = 'a' then value end) as a,
-        max(case when model = 'bg_nbd' and parameter = 'b' then value end) as b
-    from calibration_fit
-    where model = 'bg_nbd'
-    having count(*) = 4
-
-),
-
-horizons as (
-
-    select
-        cast({{ holdout_days }} as {{ double }}) as horizon_days,
-        cast(null as integer) as month_number
-
-),
-
-{{ ltv_clv_expected_purchase_ctes() }}
+{{ ltv_clv_expected_purchase_ctes([holdout_days]) }}
 
 scored as (
 
@@ -133,7 +109,7 @@ scored as (
             when customers.x >= 7 then 7 else cast(customers.x as integer)
         end as bin_order,
         coalesce(holdout.repeat_purchases, 0) as actual_repeat_purchases,
-        expected_per_alive.expected_purchases * case
+        expected_per_alive.expected_purchases_{{ holdout_days }}d * case
             when customers.x = 0 then 1
             else 1 / (1 + {{ ltv_clv_safe_exp(
                 'ln(parameters.a / (parameters.b + customers.x - 1))'

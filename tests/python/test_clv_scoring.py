@@ -106,7 +106,8 @@ def reference(row, fit, gamma_gamma=GAMMA_GAMMA):
 
 @pytest.fixture(scope="module")
 def compiled_sql(profiles_dir, tmp_path_factory):
-    """user_clv's SQL per engine, reading the grid tables."""
+    """Per engine, the SQL of int_rfm_groups_scored and of user_clv, reading the grid
+    tables (user_clv reads the first one's result as table grid_groups)."""
     sqls = {}
     for engine in ("duckdb", "postgres"):
         work_dir = tmp_path_factory.mktemp(f"compile_{engine}")
@@ -114,20 +115,27 @@ def compiled_sql(profiles_dir, tmp_path_factory):
             env.setenv("DBT_DUCKDB_PATH", str(work_dir / "compile.duckdb"))
             env.setenv("PGDATABASE", "postgres")
             invoke_dbt([
-                "compile", "--select", "user_clv",
+                "compile", "--select", "int_rfm_groups_scored", "user_clv",
                 "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles_dir),
                 "--target", engine,
                 "--vars", json.dumps({"ltv_as_of_date": "2026-07-01"}),
                 "--target-path", str(work_dir / "target"),
                 "--log-path", str(work_dir / "logs"),
             ])
-        sql = (work_dir / "target" / "compiled" / "ltv" / "models" / "marts"
-               / "user_clv.sql").read_text()
-        for name, grid in (("user_rfm", "grid_rfm"),
-                           ("clv_model_parameters", "grid_parameters")):
-            sql, count = re.subn(r'("[^"]*"\.)?"[^"]*"\."' + name + '"', grid, sql)
-            assert count == 1, f"{name} not found once in the compiled user_clv"
-        sqls[engine] = sql
+        compiled = work_dir / "target" / "compiled" / "ltv" / "models"
+        sqls[engine] = []
+        for path, swaps in (
+            ("intermediate/int_rfm_groups_scored.sql",
+             (("user_rfm", "grid_rfm"), ("clv_model_parameters", "grid_parameters"))),
+            ("marts/user_clv.sql",
+             (("user_rfm", "grid_rfm"), ("clv_model_parameters", "grid_parameters"),
+              ("int_rfm_groups_scored", "grid_groups"))),
+        ):
+            sql = (compiled / path).read_text()
+            for name, grid in swaps:
+                sql, count = re.subn(r'("[^"]*"\.)?"[^"]*"\."' + name + '"', grid, sql)
+                assert count == 1, f"{name} not found once in the compiled {path}"
+            sqls[engine].append(sql)
     return sqls
 
 
@@ -139,21 +147,27 @@ def parameter_rows(fit, gamma_gamma=GAMMA_GAMMA):
     ]
 
 
-def score_duckdb(sql, rows, fit):
+def score_duckdb(sqls, rows, fit):
+    groups_sql, user_clv_sql = sqls
     with duckdb.connect() as connection:
         load_grid(connection, rows, fit, "double")
-        cursor = connection.execute(sql)
+        connection.execute(f"create table grid_groups as {groups_sql}")
+        cursor = connection.execute(user_clv_sql)
         return as_dicts(cursor)
 
 
-def score_postgres(sql, rows, fit):
+def score_postgres(sqls, rows, fit):
+    groups_sql, user_clv_sql = sqls
     warehouse = PostgresWarehouse(POSTGRES_DATABASE + "_clv_grid", MART_SCHEMA)
     connection = warehouse.connect(warehouse.database)
     try:
         with connection, connection.cursor() as cursor:
             load_grid(cursor, rows, fit, "double precision")
+            cursor.execute("drop table if exists grid_groups")
             cursor.execute("begin")
-            cursor.execute(sql)
+            cursor.execute("set local jit = off")  # as the model's pre-hook
+            cursor.execute(f"create temporary table grid_groups as {groups_sql}")
+            cursor.execute(user_clv_sql)
             return as_dicts(cursor)
     finally:
         connection.close()

@@ -31,6 +31,7 @@ MARTS = (
     "user_rfm",
     "clv_model_parameters",
     "user_clv",
+    "clv_backtest",
 )
 
 

@@ -21,7 +21,7 @@ from harness.comparison import values_match
 
 pytest.importorskip("pyspark", reason="the Spark suite runs in .venv-spark")
 
-# Every mart (conftest.MARTS reads the same ten), and the key of its grain.
+# Every mart (conftest.MARTS reads the same eleven), and the key of its grain.
 MART_KEYS = {
     "user_ltv": ("user_id",),
     "ltv_summary": ("horizon",),
@@ -33,6 +33,7 @@ MART_KEYS = {
     "user_rfm": ("user_id",),
     "clv_model_parameters": ("model", "parameter"),
     "user_clv": ("user_id",),
+    "clv_backtest": ("frequency_bin",),
 }
 MARTS = tuple(MART_KEYS)
 # Converted and summed, never divided: equal to the last of the 12 decimals.
@@ -49,6 +50,7 @@ EXACT_MONEY = {
     "user_rfm": (),
     "clv_model_parameters": (),
     "user_clv": (),
+    "clv_backtest": (),
 }
 EXAMPLES_PER_COLUMN = 5
 # A contract's data types as Spark names them.
