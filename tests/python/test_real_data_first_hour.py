@@ -234,15 +234,15 @@ def test_freshness_thresholds_are_vars(first_build, profiles_dir):
         project.warehouse.execute(f"drop schema {STALE_RAW_SCHEMA} cascade")
 
 
+# Roles and grants are PostgreSQL's.
+@pytest.mark.parametrize("first_build", ["postgres"], indirect=True)
 def test_a_user_who_may_not_create_roles_builds_with_a_warning(
     first_build, profiles_dir
 ):
-    """PostgreSQL: grants to a missing analyst role the build's user may not create
-    are a warning naming the role, not a failed build; once an administrator
-    creates the role, the same user's build grants it the marts."""
+    """Grants to a missing analyst role the build's user may not create are a
+    warning naming the role, not a failed build; once an administrator creates the
+    role, the same user's build grants it the marts."""
     project, _, _ = first_build
-    if project.engine != "postgres":
-        pytest.skip("roles and grants are PostgreSQL's")
     suffix = project.warehouse.database.lower()
     builder, analyst = f"{suffix}_builder", f"{suffix}_analyst"
     schema = "ltv_first_hour_builder"
