@@ -119,6 +119,19 @@ def time_list_grid(ctx: dict, runs: int) -> dict:
     return {"status": "ok", **out}
 
 
+def print_grid(grid: dict) -> None:
+    """The grid's slowest cells and its totals, as `--grid-only` prints them."""
+    if grid.get("status") != "ok":
+        log(f"grid: {grid}")
+        return
+    log(f"grid: {grid['cells']} cells, {grid['over_target']} at or over 50 ms; "
+        f"load average {os.getloadavg()}")  # fmt: skip
+    for cell in grid["slowest"][:10]:
+        log(f"  {cell['filter']} | {cell['sort']} {cell['direction']} | page "
+            f"{cell['page']} of {cell['page_size']}: page {cell['page_ms']} ms + "
+            f"total {cell['total_ms']} ms = {cell['ms']} ms")  # fmt: skip
+
+
 def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     res: dict = {"engine": engine}
     data_dir = ctx["work_dir"] / "data"
@@ -324,6 +337,11 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--reuse-data", action="store_true", help="keep CSVs of the same users/seed/as_of"
     )
+    parser.add_argument(
+        "--grid-only", action="store_true",
+        help="only time the user list grid (--analyst-runs runs a cell) on the "
+        "database an earlier run of the same --work-dir and --pg-database left",
+    )
     args = parser.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]
     started = datetime.datetime.now()
@@ -357,6 +375,10 @@ def main(argv=None) -> None:
         "explain": args.explain,
         "pg_database": args.pg_database,
     }
+
+    if args.grid_only:
+        print_grid(time_list_grid(ctx, max(args.analyst_runs, 1)))
+        return
 
     machine = machine_info()
     project = project_state()
