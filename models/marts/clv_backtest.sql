@@ -109,14 +109,10 @@ scored as (
             when customers.x >= 7 then 7 else cast(customers.x as integer)
         end as bin_order,
         coalesce(holdout.repeat_purchases, 0) as actual_repeat_purchases,
-        expected_per_alive.expected_purchases_{{ holdout_days }}d * case
-            when customers.x = 0 then 1
-            else 1 / (1 + {{ ltv_clv_safe_exp(
-                'ln(parameters.a / (parameters.b + customers.x - 1))'
-                ~ ' + (parameters.r + customers.x) * ln((parameters.alpha'
-                ~ ' + customers.age) / (parameters.alpha + customers.t_x))'
-            ) }})
-        end as expected_repeat_purchases
+        expected_per_alive.expected_purchases_{{ holdout_days }}d
+        * {{ ltv_clv_probability_alive(ltv_clv_ln_dropout_odds(
+            'customers.x', 'customers.t_x', 'customers.age'
+        )) }} as expected_repeat_purchases
     from customers
     cross join parameters
     inner join expected_per_alive

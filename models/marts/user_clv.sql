@@ -62,15 +62,8 @@ scored as (
         parameters.p,
         parameters.q,
         parameters.v,
-        case
-            when customers.x > 0
-                then
-                    ln(parameters.a / (parameters.b + customers.x - 1))
-                    + (parameters.r + customers.x) * ln(
-                        (parameters.alpha + customers.age)
-                        / (parameters.alpha + customers.t_x)
-                    )
-        end as ln_dropout_odds
+        {{ ltv_clv_ln_dropout_odds('customers.x', 'customers.t_x', 'customers.age') }}
+            as ln_dropout_odds
     from customers
     cross join parameters
     inner join int_rfm_groups_scored
@@ -84,14 +77,7 @@ alive as (
 
     select
         *,
-        case
-            when ln_dropout_odds is null then 1
-            when ln_dropout_odds > 0
-                then
-                    {{ ltv_clv_safe_exp('-ln_dropout_odds') }}
-                    / (1 + {{ ltv_clv_safe_exp('-ln_dropout_odds') }})
-            else 1 / (1 + exp(ln_dropout_odds))
-        end as probability_alive,
+        {{ ltv_clv_probability_alive('ln_dropout_odds') }} as probability_alive,
         p * (v + x * m) / (p * x + q - 1) as expected_order_value
     from scored
 
