@@ -248,14 +248,98 @@ order by
     {{ ltv_user_list_order_by(settings) | indent(4) }}
 {% endmacro %}
 
-{#- The list's total: users and pages. -#}
+{#-
+    The list's total: users and pages. With at most one filter (the signup range's
+    two ends are one) it reads user_ltv_counts, counted in the build: one row, or
+    two for a range, whatever the filter's size. With several it counts user_ltv.
+-#}
 {%- macro ltv_user_list_total(settings) -%}
     {%- set page_size = settings.page_size | int -%}
+with
+
+total as (
+
+    select {{ ltv_user_list_count(settings) | indent(4) }} as total_users
+
+)
+
 select
-    count(*) as total_users,
+    total_users,
     {{ page_size }} as page_size,
-    cast(ceiling(count(*) / {{ page_size }}.0) as bigint) as total_pages
-from {{ ref('user_ltv') }}
-where
-    {{ ltv_user_list_where(settings) | indent(4) }}
+    cast(ceiling(total_users / {{ page_size }}.0) as bigint) as total_pages
+from total
+{%- endmacro %}
+
+{#- The users passing the list's filters, as one scalar expression. -#}
+{%- macro ltv_user_list_count(settings) -%}
+    {%- set filters = [] -%}
+    {%- if settings.segment is not none -%}
+        {%- do filters.append(('ltv_segment', 'text', "'" ~ settings.segment ~ "'", none)) -%}
+    {%- endif -%}
+    {%- if settings.channel is not none -%}
+        {%- do filters.append(
+            ('acquisition_channel', 'text', "'" ~ settings.channel ~ "'", none)
+        ) -%}
+    {%- endif -%}
+    {%- if settings.signup_from is not none or settings.signup_to is not none -%}
+        {%- do filters.append(('signup_date', 'date',
+            none if settings.signup_from is none
+            else "cast('" ~ settings.signup_from ~ "' as date)",
+            none if settings.signup_to is none
+            else "cast('" ~ settings.signup_to ~ "' as date)")) -%}
+    {%- endif -%}
+    {%- if settings.revenue_min is not none or settings.revenue_max is not none -%}
+        {%- do filters.append(('revenue_' ~ settings.revenue_horizon, 'number',
+            settings.revenue_min, settings.revenue_max)) -%}
+    {%- endif -%}
+    {%- if settings.min_orders is not none -%}
+        {%- do filters.append(('orders_lifetime', 'number', settings.min_orders, none)) -%}
+    {%- endif -%}
+    {%- set counts = ref('user_ltv_counts') -%}
+    {%- if filters | length > 1 -%}
+(
+    select count(*)
+    from {{ ref('user_ltv') }}
+    where
+        {{ ltv_user_list_where(settings) | indent(8) }}
+)
+    {%- elif not filters -%}
+(select users from {{ counts }} where filter_field = 'all_users')
+    {%- else -%}
+        {%- set field, kind, low, high = filters[0] -%}
+        {%- if kind == 'text' -%}
+coalesce((
+    select users from {{ counts }}
+    where filter_field = '{{ field }}' and text_value = {{ low }}
+), 0)
+        {%- else -%}
+greatest(
+    {{ ltv_user_list_count_at_or_above(counts, field, kind, low) | indent(4) }}
+    - {{ ltv_user_list_count_at_or_above(counts, field, kind, high, upper=true) | indent(4) }},
+    0
+)
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Users of user_ltv_counts' field whose value is `bound` or greater: the count
+    of the first value at or above it (0 past the last). Without a bound (none),
+    every user with a value at the lower end, and none at the upper end.
+-#}
+{%- macro ltv_user_list_count_at_or_above(counts, field, kind, bound, upper=false) -%}
+    {%- if bound is none and upper -%}
+0
+    {%- else -%}
+coalesce((
+    select users_at_or_above from {{ counts }}
+    where
+        filter_field = '{{ field }}'
+        {%- if bound is not none %}
+        and {{ kind }}_value >= {{ bound }}
+        {%- endif %}
+    order by {{ kind }}_value
+    limit 1
+), 0)
+    {%- endif -%}
 {%- endmacro %}

@@ -8,10 +8,9 @@
     - the segment, then each sort field that a segment's page could not walk
       from the sort field's own index, and user_id: segments follow revenue and
       'New' is the latest signups, so walking the sort field's index for them
-      would read most of it first;
-    - the segment, channel, signup date and lifetime orders alone: small (many
-      users share a value), for the counts of the list's totals.
-    Counts read an index without the table once the run's last hook has vacuumed
+      would read most of it first.
+    The list's totals of one filter read user_ltv_counts; those of several count
+    from an index without the table once the run's last hook has vacuumed
     user_ltv (macros/postgres/ltv_postgres_tuning.sql). What each index costs at
     1M users, in build seconds and size: bench/results/ (bench/run_benchmark.py).
 -#}
@@ -30,11 +29,7 @@
 ] -%}
 {%- do list_indexes.append({'columns': ['ltv_segment', sort_column, 'user_id']}) -%}
 {%- endfor -%}
-{%- for count_column in [
-    'ltv_segment', 'acquisition_channel', 'signup_date', 'orders_lifetime',
-] -%}
-{%- do list_indexes.append({'columns': [count_column]}) -%}
-{%- endfor %}
+
 {{
     config(
         indexes=list_indexes if target.type == 'postgres' else [],

@@ -73,7 +73,7 @@ def demo(profiles_dir, tmp_path_factory):
         for name, value in warehouse.dbt_env().items():
             env.setenv(name, value)
         invoke_dbt(["seed", *args])
-        invoke_dbt(["run", *args, "--select", "+user_ltv", "+user_rfm", "+ltv_cohorts",
+        invoke_dbt(["run", *args, "--select", "+user_ltv_counts", "+user_rfm", "+ltv_cohorts",
                  "+ltv_summary", "+ltv_distribution", "+ltv_by_channel"])  # fmt: skip
         yield Demo(warehouse, args)
 
@@ -180,6 +180,71 @@ def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
         if (got := [r["user_id"] for r in demo.rows(sql)]) != want
     ]
     assert not wrong, f"{len(wrong)} of {len(cases)} pages differ:\n" + "\n".join(wrong[:10])
+
+
+def total_cases(users: list) -> list:
+    """(settings, Python filter) for every kind of single filter, at its edges
+    (values that exist, bounds on a value, empty and reversed ranges, past the
+    ends), none, and two filters together (counted on user_ltv)."""
+    cases = [({}, lambda u: True)]
+    for segment in ("VIP", "High", "Medium", "Low", "New"):
+        cases.append(({"segment": segment}, lambda u, v=segment: u["ltv_segment"] == v))
+    for channel in sorted({u["acquisition_channel"] for u in users}) + ["no_such_channel"]:
+        cases.append(({"channel": channel},
+                      lambda u, v=channel: u["acquisition_channel"] == v))  # fmt: skip
+    signups = sorted({u["signup_date"] for u in users})
+    middle = signups[len(signups) // 2]
+    for low, high in ((middle, None), (None, middle), (signups[0], signups[-1]),
+                      (middle, middle), (signups[-1], signups[0]),
+                      (date(1990, 1, 1), date(2100, 1, 1))):  # fmt: skip
+        cases.append((
+            {"signup_from": low and low.isoformat(), "signup_to": high and high.isoformat()},
+            lambda u, lo=low, hi=high: (lo is None or u["signup_date"] >= lo)
+            and (hi is None or u["signup_date"] < hi),
+        ))  # fmt: skip
+    for horizon in ("3m", "6m", "12m", "lifetime"):
+        column = f"revenue_{horizon}"
+        values = sorted({u[column] for u in users if u[column] > 0})
+        value = values[len(values) // 3]
+        for low, high in ((0, 1), (value, None), (None, value), (value, value),
+                          (value, values[-1]), (values[-1] + 1, None), (-5, 0),
+                          (200, 10)):  # fmt: skip
+            cases.append((
+                {"revenue_horizon": horizon, "revenue_min": low and str(low),
+                 "revenue_max": high and str(high)},
+                lambda u, c=column, lo=low, hi=high: (lo is None or u[c] >= lo)
+                and (hi is None or u[c] < hi),
+            ))  # fmt: skip
+    for orders in (0, 1, 5, 10_000):
+        cases.append(({"min_orders": orders}, lambda u, n=orders: u["orders_lifetime"] >= n))
+    cases.append((
+        {"segment": "Low", "revenue_horizon": "6m", "revenue_min": 10},
+        lambda u: u["ltv_segment"] == "Low" and u["revenue_6m"] >= 10,
+    ))  # fmt: skip
+    return cases
+
+
+def test_every_total_counts_the_users_its_filter_keeps(demo):
+    """A total of one filter reads user_ltv_counts, of several counts user_ltv:
+    both equal the users the filter keeps, at every edge of every kind."""
+    users = demo.rows(f"select * from {MART_SCHEMA}.user_ltv")
+    cases = total_cases(users)
+    inline = "".join(
+        "{% set s = fromjson('" + json.dumps({**settings, "page_size": 25}) + "') %}"
+        f"\n-- @@case {i}\n"
+        "{{ ltv_user_list_total(ltv_user_list_settings(s)) }}\n"
+        for i, (settings, _) in enumerate(cases)
+    )
+    sqls = split_cases(demo.compile_inline(inline))
+    assert len(sqls) == len(cases)
+    assert sum("user_ltv_counts" in sql for sql in sqls) == len(cases) - 1
+    wrong = []
+    for (settings, keep), sql in zip(cases, sqls):
+        want = sum(1 for u in users if keep(u))
+        got = demo.rows(sql)
+        if got != [{"total_users": want, "page_size": 25, "total_pages": -(-want // 25)}]:
+            wrong.append(f"{settings}: got {got}, want {want}")
+    assert not wrong, f"{len(wrong)} of {len(cases)} totals differ:\n" + "\n".join(wrong)
 
 
 def test_the_analyses_take_their_vars(demo):
