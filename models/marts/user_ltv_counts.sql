@@ -5,10 +5,14 @@
     up to every row of user_ltv: a range [low, high) holds
     users_at_or_above(first value >= low) - users_at_or_above(first value >= high).
 -#}
-{%- set text_fields = ['ltv_segment', 'acquisition_channel'] -%}
-{%- set number_fields = [
-    'revenue_3m', 'revenue_6m', 'revenue_12m', 'revenue_lifetime', 'orders_lifetime',
-] -%}
+{%- set fields = {
+    'ltv_segment': 'text', 'acquisition_channel': 'text', 'signup_date': 'date',
+    'revenue_3m': 'number', 'revenue_6m': 'number', 'revenue_12m': 'number',
+    'revenue_lifetime': 'number', 'orders_lifetime': 'number',
+} -%}
+{%- set value_types = {
+    'text': dbt.type_string(), 'date': 'date', 'number': ltv_money_type(),
+} -%}
 {{
     config(
         indexes=[
@@ -27,56 +31,35 @@ users as (
 
 ),
 
--- One row per field and value (nulls pass no filter, so they are not counted),
--- and one for all users.
-values_counted as (
+-- One row for all users, then one per field and value (nulls pass no filter, so
+-- they are not counted). Each field's running sum is taken over its own values
+-- alone: one sort of the values of one column, not of every field's rows.
+counted as (
 
     select
         'all_users' as filter_field,
-        cast(null as {{ dbt.type_string() }}) as text_value,
-        cast(null as date) as date_value,
-        cast(null as {{ ltv_money_type() }}) as number_value,
-        count(*) as users
+        {%- for kind, value_type in value_types.items() %}
+        cast(null as {{ value_type }}) as {{ kind }}_value,
+        {%- endfor %}
+        count(*) as users,
+        count(*) as users_at_or_above
 
     from users
-    {%- for field in text_fields %}
+    {%- for field, field_kind in fields.items() %}
 
     union all
 
     select
         '{{ field }}' as filter_field,
-        {{ field }} as text_value,
-        cast(null as date) as date_value,
-        cast(null as {{ ltv_money_type() }}) as number_value,
-        count(*) as users
-
-    from users
-    where {{ field }} is not null
-    group by {{ field }}
-    {%- endfor %}
-
-    union all
-
-    select
-        'signup_date' as filter_field,
-        cast(null as {{ dbt.type_string() }}) as text_value,
-        signup_date as date_value,
-        cast(null as {{ ltv_money_type() }}) as number_value,
-        count(*) as users
-
-    from users
-    where signup_date is not null
-    group by signup_date
-    {%- for field in number_fields %}
-
-    union all
-
-    select
-        '{{ field }}' as filter_field,
-        cast(null as {{ dbt.type_string() }}) as text_value,
-        cast(null as date) as date_value,
-        cast({{ field }} as {{ ltv_money_type() }}) as number_value,
-        count(*) as users
+        {%- for kind, value_type in value_types.items() %}
+        cast({{ field if kind == field_kind else 'null' }} as {{ value_type }})
+            as {{ kind }}_value,
+        {%- endfor %}
+        count(*) as users,
+        sum(count(*)) over (
+            order by {{ field }} desc
+            rows between unbounded preceding and current row
+        ) as users_at_or_above
 
     from users
     where {{ field }} is not null
@@ -94,14 +77,9 @@ final as (
         number_value,
         {{ ltv_as_of_date() }} as as_of_date,
         cast(users as bigint) as users,
-        -- Within a field only one of the value columns is set.
-        cast(sum(users) over (
-            partition by filter_field
-            order by text_value desc, date_value desc, number_value desc
-            rows between unbounded preceding and current row
-        ) as bigint) as users_at_or_above
+        cast(users_at_or_above as bigint) as users_at_or_above
 
-    from values_counted
+    from counted
 
 )
 
