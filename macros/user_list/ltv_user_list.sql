@@ -121,38 +121,50 @@
     {{ return(settings) }}
 {%- endmacro %}
 
+{#-
+    The list's filters, in the order of their conditions: (field, kind, low, high)
+    for a user_ltv field, with kind 'text' (equal to low), 'date' or 'number'
+    (at least low, below high; either may be none), the values as SQL literals.
+    The signup range's two ends are one filter.
+-#}
+{%- macro ltv_user_list_filters(settings) -%}
+    {%- set filters = [] -%}
+    {%- for field, value in [('ltv_segment', settings.segment),
+        ('acquisition_channel', settings.channel)] if value is not none -%}
+        {%- do filters.append((field, 'text', "'" ~ value ~ "'", none)) -%}
+    {%- endfor -%}
+    {%- if settings.signup_from is not none or settings.signup_to is not none -%}
+        {%- set ends = [] -%}
+        {%- for value in [settings.signup_from, settings.signup_to] -%}
+            {%- do ends.append(none if value is none else "cast('" ~ value ~ "' as date)") -%}
+        {%- endfor -%}
+        {%- do filters.append(('signup_date', 'date', ends[0], ends[1])) -%}
+    {%- endif -%}
+    {%- if settings.revenue_min is not none or settings.revenue_max is not none -%}
+        {%- do filters.append(('revenue_' ~ settings.revenue_horizon, 'number',
+            settings.revenue_min, settings.revenue_max)) -%}
+    {%- endif -%}
+    {%- if settings.min_orders is not none -%}
+        {%- do filters.append(('orders_lifetime', 'number', settings.min_orders, none)) -%}
+    {%- endif -%}
+    {{ return(filters) }}
+{%- endmacro %}
+
 {#- The where clause's conditions, one a line ('1 = 1' without a filter). -#}
 {%- macro ltv_user_list_where(settings, for_page=false) -%}
     {%- set conditions = [] -%}
-    {%- if settings.segment is not none -%}
-        {%- do conditions.append("ltv_segment = '" ~ settings.segment ~ "'") -%}
-    {%- endif -%}
-    {%- if settings.channel is not none -%}
-        {%- do conditions.append("acquisition_channel = '" ~ settings.channel ~ "'") -%}
-    {%- endif -%}
-    {%- if settings.signup_from is not none -%}
-        {%- do conditions.append(
-            "signup_date >= cast('" ~ settings.signup_from ~ "' as date)"
-        ) -%}
-    {%- endif -%}
-    {%- if settings.signup_to is not none -%}
-        {%- do conditions.append(
-            "signup_date < cast('" ~ settings.signup_to ~ "' as date)"
-        ) -%}
-    {%- endif -%}
-    {%- if settings.revenue_min is not none -%}
-        {%- do conditions.append(
-            "revenue_" ~ settings.revenue_horizon ~ " >= " ~ settings.revenue_min
-        ) -%}
-    {%- endif -%}
-    {%- if settings.revenue_max is not none -%}
-        {%- do conditions.append(
-            "revenue_" ~ settings.revenue_horizon ~ " < " ~ settings.revenue_max
-        ) -%}
-    {%- endif -%}
-    {%- if settings.min_orders is not none -%}
-        {%- do conditions.append("orders_lifetime >= " ~ settings.min_orders) -%}
-    {%- endif -%}
+    {%- for field, kind, low, high in ltv_user_list_filters(settings) -%}
+        {%- if kind == 'text' -%}
+            {%- do conditions.append(field ~ " = " ~ low) -%}
+        {%- else -%}
+            {%- if low is not none -%}
+                {%- do conditions.append(field ~ " >= " ~ low) -%}
+            {%- endif -%}
+            {%- if high is not none -%}
+                {%- do conditions.append(field ~ " < " ~ high) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
     {#-
         A page sorted by another revenue than the filtered one also gets the bound
         the filter implies on it (revenue_3m <= revenue_6m <= revenue_12m <=
@@ -272,29 +284,7 @@ from total
 
 {#- The users passing the list's filters, as one scalar expression. -#}
 {%- macro ltv_user_list_count(settings) -%}
-    {%- set filters = [] -%}
-    {%- if settings.segment is not none -%}
-        {%- do filters.append(('ltv_segment', 'text', "'" ~ settings.segment ~ "'", none)) -%}
-    {%- endif -%}
-    {%- if settings.channel is not none -%}
-        {%- do filters.append(
-            ('acquisition_channel', 'text', "'" ~ settings.channel ~ "'", none)
-        ) -%}
-    {%- endif -%}
-    {%- if settings.signup_from is not none or settings.signup_to is not none -%}
-        {%- do filters.append(('signup_date', 'date',
-            none if settings.signup_from is none
-            else "cast('" ~ settings.signup_from ~ "' as date)",
-            none if settings.signup_to is none
-            else "cast('" ~ settings.signup_to ~ "' as date)")) -%}
-    {%- endif -%}
-    {%- if settings.revenue_min is not none or settings.revenue_max is not none -%}
-        {%- do filters.append(('revenue_' ~ settings.revenue_horizon, 'number',
-            settings.revenue_min, settings.revenue_max)) -%}
-    {%- endif -%}
-    {%- if settings.min_orders is not none -%}
-        {%- do filters.append(('orders_lifetime', 'number', settings.min_orders, none)) -%}
-    {%- endif -%}
+    {%- set filters = ltv_user_list_filters(settings) -%}
     {%- set counts = ref('user_ltv_counts') -%}
     {%- if filters | length > 1 -%}
 (
