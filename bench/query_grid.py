@@ -43,7 +43,7 @@ DEFAULTS = {  # as ltv_user_list_settings() defaults them
     "segment": None, "channel": None, "signup_from": None, "signup_to": None,
     "revenue_horizon": "lifetime", "revenue_min": None, "revenue_max": None,
     "min_orders": None, "sort": "revenue_lifetime", "direction": "desc",
-    "page_size": 50, "page": 1,
+    "page_size": 50, "page": 1, "sort_range_max_users": 100000,
 }  # fmt: skip
 
 

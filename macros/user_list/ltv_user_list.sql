@@ -16,12 +16,29 @@
     without revenue orders) sort as the largest value: last ascending, first
     descending, as PostgreSQL orders them by default (spelled out for the others).
     Pages: page_size 25, 50 or 100; page 1 is the first.
+    sort_range_max_users (100000): a range filter keeping at most this many users
+    is read over its range and sorted, not walked in the sort's order (see
+    ltv_user_list_page).
 #}
 
 {%- macro ltv_user_list_sort_fields() -%}
     {{ return([
         'signup_date', 'revenue_3m', 'revenue_6m', 'revenue_12m', 'revenue_lifetime',
         'orders_lifetime', 'aov_lifetime', 'days_since_last_order',
+    ]) }}
+{%- endmacro %}
+
+{#-
+    The columns every sort field's index of user_ltv holds after the sort field
+    and user_id, for the list's filters (models/marts/user_ltv.sql). Revenue and
+    orders first: they go with every sort field, so a filter on them is the one
+    that makes a walk in the sort's order read far, and each further column of an
+    index entry costs more to reach.
+-#}
+{%- macro ltv_user_list_filter_columns() -%}
+    {{ return([
+        'revenue_12m', 'revenue_6m', 'revenue_lifetime', 'revenue_3m', 'orders_lifetime',
+        'signup_date', 'acquisition_channel', 'ltv_segment',
     ]) }}
 {%- endmacro %}
 
@@ -44,6 +61,7 @@
         'direction': 'desc',
         'page_size': 50,
         'page': 1,
+        'sort_range_max_users': 100000,
     } -%}
     {%- do settings.update(defaults) -%}
     {%- for key in settings.keys() | list -%}
@@ -118,6 +136,10 @@
     {%- if not re.match('^[1-9][0-9]*$', settings.page | string) -%}
         {{ fail("ltv_list_page must be a whole number from 1, got: " ~ settings.page) }}
     {%- endif -%}
+    {%- if not re.match('^[0-9]+$', settings.sort_range_max_users | string) -%}
+        {{ fail("ltv_list_sort_range_max_users must be a whole number, got: "
+            ~ settings.sort_range_max_users) }}
+    {%- endif -%}
     {{ return(settings) }}
 {%- endmacro %}
 
@@ -140,14 +162,26 @@
         {%- endfor -%}
         {%- do filters.append(('signup_date', 'date', ends[0], ends[1])) -%}
     {%- endif -%}
-    {%- if settings.revenue_min is not none or settings.revenue_max is not none -%}
+    {%- set revenue_min = ltv_user_list_lower_bound(settings.revenue_min) -%}
+    {%- if revenue_min is not none or settings.revenue_max is not none -%}
         {%- do filters.append(('revenue_' ~ settings.revenue_horizon, 'number',
-            settings.revenue_min, settings.revenue_max)) -%}
+            revenue_min, settings.revenue_max)) -%}
     {%- endif -%}
-    {%- if settings.min_orders is not none -%}
-        {%- do filters.append(('orders_lifetime', 'number', settings.min_orders, none)) -%}
+    {%- set min_orders = ltv_user_list_lower_bound(settings.min_orders) -%}
+    {%- if min_orders is not none -%}
+        {%- do filters.append(('orders_lifetime', 'number', min_orders, none)) -%}
     {%- endif -%}
     {{ return(filters) }}
+{%- endmacro %}
+
+{#-
+    A lower bound on revenue or orders, or none where it keeps every user: both
+    are never negative (int_users_aggregated's tests check it before user_ltv
+    is built). A condition that keeps every user still costs a comparison on
+    each index entry a page's walk reads.
+-#}
+{%- macro ltv_user_list_lower_bound(value) -%}
+    {{ return(none if value is none or value | float <= 0 else value) }}
 {%- endmacro %}
 
 {#- The where clause's conditions, one a line ('1 = 1' without a filter). -#}
@@ -172,6 +206,7 @@
         starts walking the sort field's index where they lie, not at an end
         where none does (the planner takes the columns as independent).
     -#}
+    {%- set revenue_min = ltv_user_list_lower_bound(settings.revenue_min) -%}
     {%- set horizons = ['3m', '6m', '12m', 'lifetime'] -%}
     {%- set sort_horizon = settings.sort | replace('revenue_', '') -%}
     {%- if for_page and sort_horizon in horizons
@@ -182,10 +217,8 @@
             {%- do conditions.append(
                 settings.sort ~ " < " ~ settings.revenue_max
             ) -%}
-        {%- elif not shorter and settings.revenue_min is not none -%}
-            {%- do conditions.append(
-                settings.sort ~ " >= " ~ settings.revenue_min
-            ) -%}
+        {%- elif not shorter and revenue_min is not none -%}
+            {%- do conditions.append(settings.sort ~ " >= " ~ revenue_min) -%}
         {%- endif -%}
     {%- endif -%}
     {#-
@@ -194,9 +227,8 @@
         A page sorted by one of them then skips the users without an order (at
         the start ascending by orders, descending by the others) at once.
     -#}
-    {%- set has_order = (settings.revenue_min is not none
-        and settings.revenue_min | float > 0)
-        or (settings.min_orders is not none and settings.min_orders | float > 0) -%}
+    {%- set has_order = revenue_min is not none
+        or ltv_user_list_lower_bound(settings.min_orders) is not none -%}
     {%- if for_page and has_order
         and settings.sort in ['aov_lifetime', 'days_since_last_order'] -%}
         {%- do conditions.append(settings.sort ~ " is not null") -%}
@@ -217,11 +249,69 @@
     page's user ids first, then their rows: on PostgreSQL finding the ids reads one
     index alone (each sort field's index holds every filter column), and only the
     page's own rows are read from the table, not those of the pages before it.
+
+    PostgreSQL finds the ids by walking the sort field's index and keeping the
+    users who pass, as long as it expects them often enough. Where a range
+    filter keeps users who sit far along that walk (revenue_6m >= 1000 sorted by
+    revenue_3m ascending: most users low on 3m are low on 6m), reading the range
+    and sorting it is faster, if the range is small; the planner cannot tell, as
+    it takes columns as independent. So with one range filter on another column
+    that the sort field's index holds, the page takes the ids from one of two
+    ways, chosen as it runs by the range's count in user_ltv_counts (the
+    total's): sorted_range up to sort_range_max_users users, walked above.
 -#}
 {%- macro ltv_user_list_page(settings) -%}
     {%- set page_size = settings.page_size | int -%}
+    {%- set limit_offset = 'limit ' ~ page_size ~ ' offset '
+        ~ (settings.page | int - 1) * page_size -%}
+    {%- set filters = ltv_user_list_filters(settings) -%}
+    {%- set sorts_range = filters | length == 1 and filters[0][1] != 'text'
+        and filters[0][0] != settings.sort
+        and settings.sort in ltv_user_list_filter_columns() -%}
+    {%- set range_users = ltv_user_list_count(settings) -%}
+    {%- set max_users = settings.sort_range_max_users | int -%}
 with
 
+{% if sorts_range -%}
+walked as (
+
+    select user_id
+    from {{ ref('user_ltv') }}
+    where
+        {{ ltv_user_list_where(settings, for_page=true) | indent(8) }}
+        and {{ range_users | indent(8) }} > {{ max_users }}
+    order by
+        {{ ltv_user_list_order_by(settings) | indent(8) }}
+    {{ limit_offset }}
+
+),
+
+sorted_range as (
+
+    select user_id
+    from (
+        -- offset 0: the range is read first, then sorted
+        select user_id, {{ settings.sort }}
+        from {{ ref('user_ltv') }}
+        where
+            {{ ltv_user_list_where(settings) | indent(12) }}
+            and {{ range_users | indent(12) }} <= {{ max_users }}
+        offset 0
+    ) as in_range
+    order by
+        {{ ltv_user_list_order_by(settings) | indent(8) }}
+    {{ limit_offset }}
+
+),
+
+page_users as (
+
+    select user_id from walked
+    union all
+    select user_id from sorted_range
+
+),
+{%- else -%}
 page_users as (
 
     select user_id
@@ -230,9 +320,10 @@ page_users as (
         {{ ltv_user_list_where(settings, for_page=true) | indent(8) }}
     order by
         {{ ltv_user_list_order_by(settings) | indent(8) }}
-    limit {{ page_size }} offset {{ (settings.page | int - 1) * page_size }}
+    {{ limit_offset }}
 
 ),
+{%- endif %}
 
 final as (
 

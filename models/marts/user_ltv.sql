@@ -2,7 +2,7 @@
     PostgreSQL indexes for the user list (analyses/user_list_page.sql; the
     contract's primary key already indexes user_id):
     - each sort field, then user_id (the tie-break), then every column the list
-      filters on: a page's user ids come from one index alone, walked in order
+      filters on (ltv_user_list_filter_columns, in its order): a page's user ids come from one index alone, walked in order
       (forwards or backwards) and filtered on its columns, or read over a
       filter's range and sorted; the range's count reads it too;
     - the segment, then each sort field that a segment's page could not walk
@@ -14,10 +14,7 @@
     user_ltv (macros/postgres/ltv_postgres_tuning.sql). What each index costs at
     1M users, in build seconds and size: bench/results/ (bench/run_benchmark.py).
 -#}
-{%- set filter_columns = [
-    'ltv_segment', 'acquisition_channel', 'signup_date', 'revenue_3m', 'revenue_6m',
-    'revenue_12m', 'revenue_lifetime', 'orders_lifetime',
-] -%}
+{%- set filter_columns = ltv_user_list_filter_columns() -%}
 {%- set list_indexes = [] -%}
 {%- for sort_column in ltv_user_list_sort_fields() -%}
 {%- do list_indexes.append({'columns': [sort_column, 'user_id']

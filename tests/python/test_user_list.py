@@ -100,7 +100,14 @@ def split_cases(compiled: str) -> list:
     return [sql.strip() for sql in re.split(r"^-- @@case \d+\n", compiled, flags=re.M)[1:]]
 
 
-def test_every_page_is_its_slice_of_the_sorted_list(demo):
+# The page's two ways to find its users (ltv_user_list_page): every range filter
+# of the demo keeps fewer users than the default, so it is read and sorted; with
+# 0, walked in the sort's order.
+SORT_RANGE_MAX_USERS = (100_000, 0)
+
+
+@pytest.mark.parametrize("max_users", SORT_RANGE_MAX_USERS)
+def test_every_page_is_its_slice_of_the_sorted_list(demo, max_users):
     users = demo.rows(f"select * from {MART_SCHEMA}.user_ltv")
     assert len({u["revenue_lifetime"] for u in users}) < len(users), "no ties to test"
     cases, expected = [], []
@@ -117,10 +124,12 @@ def test_every_page_is_its_slice_of_the_sorted_list(demo):
                 pages = range(1, last + 2) if label == "none" else (1, 2, last)
                 for page in pages:
                     cases.append({**filters, "sort": sort, "direction": direction,
-                                  "page_size": size, "page": page})  # fmt: skip
+                                  "page_size": size, "page": page,
+                                  "sort_range_max_users": max_users})  # fmt: skip
                     expected.append(ordered[(page - 1) * size : page * size])
     sqls = split_cases(demo.compile_inline(pages_inline(cases)))
     assert len(sqls) == len(cases)
+    assert any(f"<= {max_users}" in sql and "sorted_range" in sql for sql in sqls)
     wrong = []
     for case, sql, want in zip(cases, sqls, expected):
         got = [r["user_id"] for r in demo.rows(sql)]
@@ -139,7 +148,8 @@ ORDER_SORTS = {
 }  # fmt: skip
 
 
-def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
+@pytest.mark.parametrize("max_users", SORT_RANGE_MAX_USERS)
+def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo, max_users):
     """A page filtered on one revenue and sorted by another carries the bound the
     filter implies on the sort field (revenue_3m <= 6m <= 12m <= lifetime, user by
     user, complete horizons or not); sorted by orders, AOV or days since the last
@@ -168,12 +178,16 @@ def test_a_revenue_range_sorted_by_another_revenue_keeps_every_user(demo):
                     cases.append({"revenue_horizon": horizon, "revenue_min": low,
                                   "revenue_max": high, "sort": sort,
                                   "direction": direction, "page_size": 100,
-                                  "page": page})  # fmt: skip
+                                  "page": page,
+                                  "sort_range_max_users": max_users})  # fmt: skip
                     expected.append(ordered[(page - 1) * 100 : page * 100])
     assert any(u["revenue_lifetime"] == 0 and u["revenue_12m"] == 0 for u in users)
     sqls = split_cases(demo.compile_inline(pages_inline(cases)))
     assert len(sqls) == len(cases)
-    assert any("revenue_lifetime >= 0" in sql for sql in sqls)
+    assert any("revenue_lifetime >= 10" in sql for sql in sqls)
+    # a revenue of at least 0 bounds nothing: revenue is never negative
+    assert not any("revenue_12m >= 0" in sql for sql in sqls)
+    assert any(f"<= {max_users}" in sql and "sorted_range" in sql for sql in sqls)
     wrong = [
         f"{case}: got {len(got)} users, want {len(want)}"
         for case, sql, want in zip(cases, sqls, expected)
