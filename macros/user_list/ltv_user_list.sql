@@ -272,30 +272,35 @@
     {%- set max_users = settings.sort_range_max_users | int -%}
 with
 
-{% if sorts_range -%}
 walked as (
 
     select user_id
     from {{ ref('user_ltv') }}
     where
         {{ ltv_user_list_where(settings, for_page=true) | indent(8) }}
+        {%- if sorts_range %}
         and {{ range_users | indent(8) }} > {{ max_users }}
+        {%- endif %}
     order by
         {{ ltv_user_list_order_by(settings) | indent(8) }}
     {{ limit_offset }}
 
 ),
+{%- if sorts_range %}
 
 sorted_range as (
 
     select user_id
     from (
-        -- offset 0: the range is read first, then sorted
+        -- the range is read first (offset 0 keeps it apart), in the sort's
+        -- direction: a sort field that follows the filtered one then comes
+        -- nearly in order, and the top-N sort keeps few of the rows it reads
         select user_id, {{ settings.sort }}
         from {{ ref('user_ltv') }}
         where
             {{ ltv_user_list_where(settings) | indent(12) }}
             and {{ range_users | indent(12) }} <= {{ max_users }}
+        order by {{ filters[0][0] }} {{ settings.direction }}, user_id {{ settings.direction }}
         offset 0
     ) as in_range
     order by
@@ -303,27 +308,17 @@ sorted_range as (
     {{ limit_offset }}
 
 ),
+{%- endif %}
 
 page_users as (
 
     select user_id from walked
+    {%- if sorts_range %}
     union all
     select user_id from sorted_range
+    {%- endif %}
 
 ),
-{%- else -%}
-page_users as (
-
-    select user_id
-    from {{ ref('user_ltv') }}
-    where
-        {{ ltv_user_list_where(settings, for_page=true) | indent(8) }}
-    order by
-        {{ ltv_user_list_order_by(settings) | indent(8) }}
-    {{ limit_offset }}
-
-),
-{%- endif %}
 
 final as (
 
