@@ -2,9 +2,9 @@
     PostgreSQL indexes for the user list (analyses/user_list_page.sql; the
     contract's primary key already indexes user_id):
     - each sort field, then user_id (the tie-break), then every column the list
-      filters on (ltv_user_list_filter_columns, in its order): a page's user ids come from one index alone, walked in order
-      (forwards or backwards) and filtered on its columns, or read over a
-      filter's range and sorted; the range's count reads it too;
+      filters on (ltv_user_list_filter_columns, in its order): a page's user ids
+      come from one index alone, walked in order (forwards or backwards) and
+      filtered on its columns, or read over a filter's range and sorted;
     - the segment, then each sort field that a segment's page could not walk
       from the sort field's own index, and user_id: segments follow revenue and
       'New' is the latest signups, so walking the sort field's index for them

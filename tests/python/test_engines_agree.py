@@ -58,8 +58,8 @@ SORT_FIELDS = (
 def test_user_ltv_has_the_analyst_indexes_on_postgres(demo_builds):
     """By user (primary key), and for the user list (analyses/user_list_page.sql):
     each sort field with user_id and then every column the list filters on
-    (covering), revenue and orders first, and the segment with each sort field but AOV and days since the
-    last order; no more: each index costs every build (the totals read
+    (covering), revenue and orders first, and the segment with each sort field
+    but AOV and days since the last order; no more: each index costs every build (the totals read
     user_ltv_counts, indexed by field and value). The run's end vacuumed the
     table, so a page's walk reads an index alone."""
     _, postgres = demo_builds
