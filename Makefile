@@ -16,7 +16,7 @@ DBT_TARGET ?= duckdb
 
 .PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	publish-postgres reliability fit-clv fx-rates mf-query
+	reliability fit-clv fx-rates mf-query
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -67,11 +67,6 @@ fit-clv: setup
 	$(BIN)/dbt build --target $(DBT_TARGET) --vars $(DBT_VARS) --select +user_rfm \
 		--indirect-selection cautious --exclude-resource-type unit_test
 	$(BIN)/python scripts/fit_clv.py --target $(DBT_TARGET) --vars $(DBT_VARS)
-
-# Write-audit-publish on PostgreSQL: build and test in <DBT_SCHEMA>_build, then swap it in.
-publish-postgres: setup
-	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
-	$(BIN)/python scripts/publish.py --vars $(DBT_VARS)
 
 # Least privilege, publishing, readers during rebuilds, kills, bad input, freshness.
 reliability: setup

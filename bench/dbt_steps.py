@@ -86,7 +86,8 @@ def dbt_step(
         )
         result["critical_path"] = critical_path(nodes, manifest)
         result["whole_table_models_s"] = round(
-            sum(n["execution_time_s"] for n in nodes if n["materialized"] == "table"), 2
+            sum(n["execution_time_s"] for n in nodes
+                if n["materialized"] in ("table", "mart")), 2
         )
     else:  # timeout or crash: the models that finished, from the console log
         text = Path(result["stdout"]).read_text()

@@ -164,7 +164,7 @@ def engine_lines(report: dict, engine: str) -> list:
     lines = []
     server = engine == "postgres"
     a, b, d = res.get("a_dbt_run"), res.get("b_expert_sql"), res.get("d_dbt_run")
-    e = res.get("e_dbt_test")
+    e = res.get("e_dbt_build")
     lines += [
         f"### {engine}",
         "",
@@ -178,7 +178,7 @@ def engine_lines(report: dict, engine: str) -> list:
                  (report.get("pandas") or {}).get("compute_s")),
         step_row("(d) load delta", res.get("d_load_delta"), server=server),
         step_row("(d) dbt run after the delta", d, d and d.get("elapsed_time_s"), server),
-        step_row("(e) dbt test after (d) (what dbt build adds)", e,
+        step_row("(e) dbt build after (d), tests and switch", e,
                  e and e.get("elapsed_time_s"), server),
         "",
         f"- **(a)/(b) = {fmt(res.get('ratio_a_over_b'))}** (models' time over the "
@@ -201,14 +201,19 @@ def engine_lines(report: dict, engine: str) -> list:
                     f"{s['client_cpu_s']} s, peak backends {s['server_peak_backends']}, "
                     f"temp files {s.get('server_temp_files')}"
                 )
-    for key, label in (("a_dbt_run", "(a)"), ("d_dbt_run", "(d)"), ("e_dbt_test", "(e)")):
+    if res.get("publish_switch_s") is not None:
+        lines.append(
+            f"- (e) `dbt build` published its marts with a switch of "
+            f"{res['publish_switch_s']} s (the run's last hook)"
+        )
+    for key, label in (("a_dbt_run", "(a)"), ("d_dbt_run", "(d)"), ("e_dbt_build", "(e)")):
         step = res.get(key)
         if step and step.get("nodes"):
             top = ", ".join(
                 f"{n['model']} ({n.get('materialized') or '?'}) {n['execution_time_s']}s"
                 for n in top_models(step)
             )
-            kind = "tests" if key == "e_dbt_test" else "models"
+            kind = "nodes" if key == "e_dbt_build" else "models"
             lines.append(f"- {label} slowest {kind}: {top}")
         if step and step.get("status") == "timeout":
             lines.append(

@@ -93,12 +93,11 @@
 
 {#-
     on-run-end: `usage` on the target schema, so that the `select` grants on the
-    marts take effect. Not in a write-audit-publish build (var
-    `ltv_grant_schema_usage` false): scripts/publish.py grants it when it
-    publishes, so analysts never see marts that have not passed their tests.
+    marts take effect. The pending marts' schema (`<schema>_pending`) never gets it:
+    analysts see a mart once it is published.
 -#}
 {% macro ltv_grant_schema_usage() -%}
-    {%- if target.type == 'postgres' and var('ltv_grant_schema_usage')
+    {%- if target.type == 'postgres'
         and var('ltv_grants', true) and ltv_analyst_role_exists() -%}
         do $ltv$
         begin

@@ -11,7 +11,7 @@
 {%- macro ltv_is_postgres_table() -%}
     {{ return(
         target.type == 'postgres'
-        and config.get('materialized') in ('table', 'incremental', 'seed')
+        and config.get('materialized') in ('table', 'incremental', 'seed', 'mart')
     ) }}
 {%- endmacro %}
 
@@ -44,10 +44,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- post-hook -#}
+{#- post-hook: a mart is built as its pending twin (macros/publish/). -#}
 {% macro ltv_postgres_analyze() -%}
     {%- if ltv_is_postgres_table() -%}
-        analyze {{ this }}
+        analyze {{
+            ltv_pending_relation(this) if config.get('materialized') == 'mart' else this
+        }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -11,7 +11,7 @@
 {#-   Unit tests see no graph: a pending table of this invocation's selection. -#}
 {%-   set pending = ltv_pending_relation(this) -%}
 {%-   set this_or_pending = pending if (
-        flags.WHICH in ('build', 'run') and model.unique_id in selected_resources
+        flags.WHICH in ('build', 'run', 'retry') and model.unique_id in selected_resources
         and adapter.get_relation(pending.database, pending.schema, pending.identifier)
       ) else this -%}
 {%-   set columns_in_relation = adapter.get_columns_in_relation(this_or_pending) -%}

@@ -39,13 +39,13 @@
 
 {#-
     Whether this invocation builds the mart `unique_id` as a pending table: a
-    `dbt build` or `dbt run` that selected it. Its readers (later marts, tests)
+    `dbt build`, `run` or `retry` that selected it. Its readers (later marts, tests)
     then read the pending table; every other command reads the published one.
 -#}
 {% macro ltv_builds_pending(unique_id) -%}
     {{ return(
         execute
-        and flags.WHICH in ('build', 'run')
+        and flags.WHICH in ('build', 'run', 'retry')
         and unique_id in selected_resources
         and unique_id in ltv_mart_nodes()
     ) }}

@@ -1,5 +1,5 @@
 """What only the reliability suite needs: its schemas and dates, databases of its
-own, the small dataset, the analyst role, and publish.py runs.
+own, the small dataset, the analyst role, and `dbt build` runs.
 
 Every test gets databases of its own (PostgreSQL: a database with a unique name,
 dropped at the end; DuckDB: a file under pytest's tmp dir), so the suite runs beside
@@ -12,7 +12,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from datetime import date
 from pathlib import Path
@@ -20,11 +19,9 @@ from pathlib import Path
 from psycopg2 import sql
 
 from harness import PROJECT_DIR, datasets
-from harness.dbt_runs import DbtRun, dbt_vars, path_args, run_process
+from harness.dbt_runs import DBT, DbtRun, dbt_vars, path_args, run_process
 from harness.warehouses import DuckDbWarehouse, PostgresWarehouse
 
-PYTHON = sys.executable
-PUBLISH = str(PROJECT_DIR / "scripts" / "publish.py")
 RAW_SCHEMA = "ltv_reliability_raw"
 MART_SCHEMA = "ltv_reliability"
 ANALYST_ROLE = "ltv_analyst"
@@ -78,7 +75,7 @@ def mart_as_of_dates(database: PostgresDatabase, schema: str, marts: list) -> se
     return dates
 
 
-# -------------------------------------------------------------------------- publish
+# ---------------------------------------------------------------------------- build
 
 
 def shared_target_dir(work_dir: Path, vars_json: str) -> Path:
@@ -87,29 +84,30 @@ def shared_target_dir(work_dir: Path, vars_json: str) -> Path:
     return work_dir / f"target_{hashlib.md5(vars_json.encode()).hexdigest()[:10]}"
 
 
-def publish_command(work_dir: Path, name: str, as_of: date,
-                    source_schema: str = RAW_SCHEMA) -> tuple:
-    """The publish.py command line, and the target dir its dbt writes to."""
+def build_command(work_dir: Path, name: str, as_of: date,
+                  source_schema: str = RAW_SCHEMA) -> tuple:
+    """The `dbt build` command line, as the README writes it, and its target dir."""
     vars_json = dbt_vars(as_of, source_schema)
     target_dir = shared_target_dir(work_dir, vars_json)
     command = [
-        PYTHON, PUBLISH, "--vars", vars_json, *path_args(work_dir, name, target_dir),
+        DBT, "build", "--project-dir", str(PROJECT_DIR), "--vars", vars_json,
+        *path_args(work_dir, name, target_dir),
     ]
     return command, target_dir
 
 
-def run_publish(database: PostgresDatabase, work_dir: Path, name: str, as_of: date,
-                schema: str = MART_SCHEMA, source_schema: str = RAW_SCHEMA,
-                timeout: float = 300) -> DbtRun:
-    command, target_dir = publish_command(work_dir, name, as_of, source_schema)
+def run_build(database: PostgresDatabase, work_dir: Path, name: str, as_of: date,
+              schema: str = MART_SCHEMA, source_schema: str = RAW_SCHEMA,
+              timeout: float = 300) -> DbtRun:
+    command, target_dir = build_command(work_dir, name, as_of, source_schema)
     (target_dir / "run_results.json").unlink(missing_ok=True)
     return run_process(command, database.env(schema), target_dir, timeout)
 
 
-def start_publish(database: PostgresDatabase, work_dir: Path, name: str, as_of: date,
-                  schema: str = MART_SCHEMA) -> subprocess.Popen:
-    """publish.py in a process group of its own (with its dbt), output as lines."""
-    command, _ = publish_command(work_dir, name, as_of)
+def start_build(database: PostgresDatabase, work_dir: Path, name: str, as_of: date,
+                schema: str = MART_SCHEMA) -> subprocess.Popen:
+    """`dbt build` in a process group of its own, output as lines."""
+    command, _ = build_command(work_dir, name, as_of)
     return subprocess.Popen(
         command,
         env={**database.env(schema), "PYTHONUNBUFFERED": "1"},
@@ -119,7 +117,7 @@ def start_publish(database: PostgresDatabase, work_dir: Path, name: str, as_of: 
 
 
 def kill_process_group(process: subprocess.Popen) -> None:
-    """SIGKILL publish.py and its dbt: no cleanup code of theirs runs."""
+    """SIGKILL dbt: no cleanup code of its runs."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

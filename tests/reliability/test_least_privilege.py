@@ -1,9 +1,9 @@
-"""Least privilege and write-audit-publish on PostgreSQL.
+"""Least privilege and publishing on PostgreSQL.
 
-One database for the module: the generated dirty dataset, published once with
-scripts/publish.py. The analyst role then reads every mart and nothing else, and
-writes nowhere; a build that fails publishes nothing, and analysts keep the last good
-marts, all of one as-of date.
+One database for the module: the generated dirty dataset, published once with a
+plain `dbt build`. The analyst role then reads every mart (and the build log) and
+nothing else, and writes nowhere; a build that fails publishes nothing, and analysts
+keep the last good marts, all of one as-of date.
 """
 
 import json
@@ -28,10 +28,11 @@ from reliability_support import (
     analyst_session,
     generated_dataset,
     mart_as_of_dates,
-    run_publish,
+    run_build,
 )
 
-BUILD_SCHEMA = f"{MART_SCHEMA}_build"
+PENDING_SCHEMA = f"{MART_SCHEMA}_pending"
+BUILD_LOG = "ltv_builds"
 
 
 class Published(NamedTuple):
@@ -46,7 +47,7 @@ def published(tmp_path_factory):
     database = PostgresDatabase("privilege")
     try:
         database.load_raw(generated_dataset())
-        run = run_publish(database, work_dir, "publish", AS_OF)
+        run = run_build(database, work_dir, "publish", AS_OF)
         assert run.returncode == 0, run.output[-4000:]
         yield Published(database, run.target_dir, mart_names(run))
     finally:
@@ -85,7 +86,7 @@ CLV_MARTS = ("clv_model_parameters", "user_clv", "clv_backtest")
 def test_analyst_reads_every_mart(published):
     connection = analyst_session(published.database)
     try:
-        for mart in published.marts:
+        for mart in [*published.marts, BUILD_LOG]:
             with connection.cursor() as cursor:
                 cursor.execute(
                     sql.SQL("select count(*) from {}").format(
@@ -101,27 +102,31 @@ def test_analyst_reads_every_mart(published):
 
 
 def test_each_layer_is_published_in_its_own_schema(published):
-    """The marts' schema holds the marts (and the semantic layer's calendar); the
-    staging models and seeds, and the intermediate models, sit beside it."""
+    """The marts' schema holds the marts, the build log and the semantic layer's
+    calendar; the staging models and seeds, and the intermediate models, sit beside
+    it; the pending marts were all switched in."""
     relations = published.database.relations
-    assert set(relations(MART_SCHEMA)) == {*published.marts, "metricflow_time_spine"}
+    assert set(relations(MART_SCHEMA)) == {
+        *published.marts, BUILD_LOG, "metricflow_time_spine",
+    }
     staging = set(relations(f"{MART_SCHEMA}_staging"))
     assert {"stg_shop__orders", "stg_shop__users", "fx_rates", "ecb_fx_rates"} <= staging
     intermediate = set(relations(f"{MART_SCHEMA}_intermediate"))
     assert intermediate and all(name.startswith("int_") for name in intermediate)
-    # Every layer of the build was swapped in, and every retired one dropped.
-    layers = ("", "_staging", "_intermediate")
-    assert not published.database.schemas() & {
-        *(f"{MART_SCHEMA}{layer}_retired" for layer in layers),
-        *(f"{BUILD_SCHEMA}{layer}" for layer in layers),
-    }
+    assert relations(PENDING_SCHEMA) == {}
+    ((is_published, detail),) = published.database.query(
+        sql.SQL("select is_published, detail from {}").format(
+            relation(MART_SCHEMA, BUILD_LOG)
+        )
+    )
+    assert (is_published, detail) == (True, "every node passed")
 
 
 def test_analyst_reads_nothing_but_the_marts(published):
     others = {
         (MART_SCHEMA, name)
         for name in published.database.relations(MART_SCHEMA)
-        if name not in published.marts
+        if name not in (*published.marts, BUILD_LOG)
     }
     for schema in (f"{MART_SCHEMA}_staging", f"{MART_SCHEMA}_intermediate", RAW_SCHEMA):
         others |= {(schema, name) for name in published.database.relations(schema)}
@@ -296,7 +301,7 @@ def test_no_secret_in_the_repository():
                 assert "env_var(" in match.group(2), f"{path}:{number}: {line.strip()}"
 
 
-# ------------------------------------------------------------ write-audit-publish
+# ------------------------------------------------------------------- publishing
 
 
 def with_failure(dataset, kind: str):
@@ -333,18 +338,18 @@ def test_a_failing_build_publishes_nothing(published, tmp_path, kind, failing_te
     raw_schema = f"ltv_reliability_raw_{kind}"
     database.load_raw(with_failure(generated_dataset(), kind), schema=raw_schema)
 
-    run = run_publish(
+    run = run_build(
         database, tmp_path, "failing", OTHER_AS_OF, source_schema=raw_schema
     )
 
     assert run.returncode == 1, run.output[-4000:]
-    assert "nothing published" in run.output
+    assert "Nothing published" in run.output
     assert failing_test in failed(run.results)
     # Analysts keep the last good marts, whole and of one as-of date.
     assert database.fingerprint(MART_SCHEMA, published.marts) == before
     assert mart_as_of_dates(database, MART_SCHEMA, published.marts) == {AS_OF}
-    # The failed build stays for inspection, out of the analysts' reach.
-    assert BUILD_SCHEMA in database.schemas()
+    # What the failed build made stays for inspection, out of the analysts' reach.
+    assert PENDING_SCHEMA in database.schemas()
     assert database.query(
-        "select has_schema_privilege(%s, %s, 'USAGE')", [ANALYST_ROLE, BUILD_SCHEMA]
+        "select has_schema_privilege(%s, %s, 'USAGE')", [ANALYST_ROLE, PENDING_SCHEMA]
     ) == [(False,)]

@@ -2,20 +2,20 @@
 
 One scenario, run once for the module (as dbt's adapter tests build a project once per
 class), then checked by the tests below:
-1. publish the marts as of AS_OF (the clean reference build);
-2. start two analyst sessions that query every mart in a loop, bounded in rounds and
-   time, against the local server only: one reads the marts with one statement each
-   in one transaction per round (a dashboard refresh), the other with a single
-   statement per round;
+1. `dbt build` publishes the marts as of AS_OF (the clean reference build);
+2. start three analyst sessions that query every mart in a loop, bounded in rounds
+   and time, against the local server only: one reads the marts with one statement
+   each in one transaction per round (a dashboard refresh), one does the same in a
+   REPEATABLE READ transaction, the third with a single statement per round;
 3. a full rebuild publishes the marts as of OTHER_AS_OF;
-4. scripts/publish.py, building as of AS_OF, is killed with SIGKILL (it and its dbt:
-   no cleanup code runs) at four points, each build starting from what the previous
-   one left behind:
+4. `dbt build` as of AS_OF is killed with SIGKILL (no cleanup code runs) at five
+   points, each build starting from what the previous one left behind:
    - early: as the build's first node starts;
+   - after the first mart: as the first pending mart is created;
    - mid-model: as the mart user_ltv starts building;
    - during tests: as the first data test of user_ltv starts;
-   - during publish: inside the publishing transaction, the schemas already renamed,
-     while it waits for an analyst who is still reading a mart;
+   - during the switch: inside the publishing transaction, the published marts
+     partly locked, while it waits for an analyst who is still reading a mart;
 5. an uninterrupted rebuild publishes the marts as of AS_OF again.
 Checks: every reader round saw whole marts (the row counts a build published) of one
 build (one as-of date across every mart), with no error; after each kill the published
@@ -44,19 +44,19 @@ from reliability_support import (
     generated_dataset,
     kill_process_group,
     mart_as_of_dates,
-    run_publish,
-    start_publish,
+    run_build,
+    start_build,
 )
 
-BUILD_SCHEMA = f"{MART_SCHEMA}_build"
-RETIRED_SCHEMA = f"{MART_SCHEMA}_retired"
+PENDING_SCHEMA = f"{MART_SCHEMA}_pending"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Kill point -> the line of publish.py's output (its own or dbt's) to kill at.
+# Kill point -> the line of dbt's output to kill at.
 KILL_LINES = {
     "early": re.compile(r"\bSTART\b"),
-    "mid_model": re.compile(rf"START sql table model {BUILD_SCHEMA}\.user_ltv\b"),
+    "after_first_mart": re.compile(r"OK created sql mart model"),
+    "mid_model": re.compile(rf"START sql mart model {MART_SCHEMA}\.user_ltv\b"),
     "during_tests": re.compile(r"START test \S*user_ltv"),
-    "during_publish": re.compile(r"^publish: swapping"),
+    "during_switch": re.compile(r"START hook: ltv\.on-run-end"),
 }
 WAIT_SECONDS = 180
 MAX_ROUNDS = 200_000
@@ -64,14 +64,19 @@ MAX_SECONDS = 420
 PAUSE_SECONDS = 0.01  # between rounds: leaves the 2 cores to the build
 
 
-class Reader(threading.Thread):
-    """An analyst session that reads every mart in rounds until told to stop."""
+READER_MODES = ("statement_per_mart", "repeatable_read", "single_statement")
 
-    def __init__(self, database: PostgresDatabase, marts: list, single_statement: bool):
+
+class Reader(threading.Thread):
+    """An analyst session that reads every mart in rounds until told to stop: one
+    statement per mart in a READ COMMITTED transaction, the same in a REPEATABLE READ
+    one, or one statement for all marts."""
+
+    def __init__(self, database: PostgresDatabase, marts: list, mode: str):
         super().__init__(daemon=True)
         self.database = database
         self.marts = marts
-        self.single_statement = single_statement
+        self.mode = mode
         self.stop = threading.Event()
         self.rounds = []  # each: {mart: (rows, distinct as_of_dates, as_of_date)}
         self.errors = []
@@ -88,7 +93,7 @@ class Reader(threading.Thread):
             )
             for mart in self.marts
         ]
-        if self.single_statement:
+        if self.mode == "single_statement":
             return [sql.SQL(" union all ").join(per_mart)]
         return per_mart
 
@@ -100,6 +105,8 @@ class Reader(threading.Thread):
                     sql.SQL("set role {}").format(sql.Identifier(ANALYST_ROLE))
                 )
             connection.commit()
+            if self.mode == "repeatable_read":
+                connection.set_session(isolation_level="REPEATABLE READ")
             statements = self.statements()
             deadline = time.monotonic() + MAX_SECONDS
             while (
@@ -154,38 +161,39 @@ def run_until(process, pattern: re.Pattern) -> list:
             return lines
         assert time.monotonic() < deadline, "the kill point never came"
     raise AssertionError(
-        "publish ended before the kill point:\n" + "\n".join(lines[-40:])
+        "the build ended before the kill point:\n" + "\n".join(lines[-40:])
     )
 
 
-def wait_for_publisher_to_wait(database: PostgresDatabase) -> None:
-    """Until publish.py's session holds ACCESS EXCLUSIVE locks and waits for another."""
+def wait_for_switch_to_wait(database: PostgresDatabase) -> None:
+    """Until the switch of the build (a dbt session) waits for a lock on a mart."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         ((holds, waits),) = database.query(
             """
             select
-                coalesce(bool_or(locks.granted and locks.mode = 'AccessExclusiveLock'),
-                    false),
+                coalesce(
+                    bool_or(locks.granted and locks.mode = 'AccessExclusiveLock'), false
+                ),
                 coalesce(bool_or(not locks.granted), false)
             from pg_catalog.pg_locks as locks
             inner join pg_catalog.pg_stat_activity as activity
                 on locks.pid = activity.pid
-            where activity.application_name = 'ltv_publish'
+            where activity.application_name = 'dbt'
                 and activity.datname = current_database()
             """
         )
         if holds and waits:
             return
         time.sleep(0.02)
-    raise AssertionError("publish never waited inside its transaction")
+    raise AssertionError("the switch never waited inside its transaction")
 
 
 def interrupt(database: PostgresDatabase, work_dir, point: str) -> list:
-    """Start a publish as of AS_OF and kill it at the point; its output."""
+    """Start a build as of AS_OF and kill it at the point; its output."""
     blocker = None
-    if point == "during_publish":
-        # An analyst in the middle of reading: the swap must wait for them.
+    if point == "during_switch":
+        # An analyst in the middle of reading: the switch must wait for them.
         blocker = analyst_session(database)
         with blocker.cursor() as cursor:
             cursor.execute(
@@ -193,11 +201,11 @@ def interrupt(database: PostgresDatabase, work_dir, point: str) -> list:
                     sql.Identifier(MART_SCHEMA)
                 )
             )
-    process = start_publish(database, work_dir, f"killed_{point}", AS_OF)
+    process = start_build(database, work_dir, f"killed_{point}", AS_OF)
     try:
         lines = run_until(process, KILL_LINES[point])
         if blocker is not None:
-            wait_for_publisher_to_wait(database)
+            wait_for_switch_to_wait(database)
     finally:
         kill_process_group(process)
         if blocker is not None:
@@ -239,7 +247,7 @@ class Scenario(NamedTuple):
     kill_outputs: dict  # kill point -> output lines
     recovered: object  # DbtRun of step 5
     after_recovery: Published
-    schemas_after_recovery: set
+    pending_after_recovery: dict
 
 
 def published_state(database: PostgresDatabase, marts: list) -> Published:
@@ -257,7 +265,7 @@ def scenario(tmp_path_factory):
     readers = []
     try:
         database.load_raw(generated_dataset())
-        first = run_publish(database, work_dir, "first", AS_OF)
+        first = run_build(database, work_dir, "first", AS_OF)
         assert first.returncode == 0, first.output[-4000:]
         # Without a fit of this source the CLV marts are empty (no as-of date to
         # read): the readers check the others.
@@ -266,11 +274,11 @@ def scenario(tmp_path_factory):
         reference = published_state(database, marts)
         expected_counts = {AS_OF: published_counts(database, marts)}
 
-        readers = [Reader(database, marts, single) for single in (False, True)]
+        readers = [Reader(database, marts, mode) for mode in READER_MODES]
         for reader in readers:
             reader.start()
 
-        rebuilt = run_publish(database, work_dir, "rebuilt", OTHER_AS_OF)
+        rebuilt = run_build(database, work_dir, "rebuilt", OTHER_AS_OF)
         assert rebuilt.returncode == 0, rebuilt.output[-4000:]
         expected_counts[OTHER_AS_OF] = published_counts(database, marts)
         before_kills = published_state(database, marts)
@@ -281,9 +289,9 @@ def scenario(tmp_path_factory):
             after_kills[point] = published_state(database, marts)
             assert_analyst_reads(database, marts, before_kills.fingerprint)
 
-        recovered = run_publish(database, work_dir, "recovered", AS_OF)
+        recovered = run_build(database, work_dir, "recovered", AS_OF)
         after_recovery = published_state(database, marts)
-        schemas = database.schemas()
+        pending = database.relations(PENDING_SCHEMA)
         assert expected_counts[AS_OF] == published_counts(database, marts)
     finally:
         for reader in readers:
@@ -293,7 +301,7 @@ def scenario(tmp_path_factory):
         database.drop_database()
     yield Scenario(
         marts, expected_counts, readers, reference, before_kills, after_kills,
-        kill_outputs, recovered, after_recovery, schemas,
+        kill_outputs, recovered, after_recovery, pending,
     )
 
 
@@ -303,9 +311,9 @@ def test_the_builds_are_told_apart(scenario):
     assert counts[AS_OF] != counts[OTHER_AS_OF]
 
 
-@pytest.mark.parametrize("single_statement", [False, True])
-def test_readers_see_whole_marts_of_one_build(scenario, single_statement):
-    (reader,) = [r for r in scenario.readers if r.single_statement == single_statement]
+@pytest.mark.parametrize("mode", READER_MODES)
+def test_readers_see_whole_marts_of_one_build(scenario, mode):
+    (reader,) = [r for r in scenario.readers if r.mode == mode]
     assert reader.errors == []
     assert len(reader.rounds) >= 20, "the reader hardly ran"
     expected = scenario.expected_counts
@@ -321,7 +329,7 @@ def test_readers_see_whole_marts_of_one_build(scenario, single_statement):
         assert rows == expected[as_of], f"partial or empty marts: {reading}"
         if not seen or seen[-1] != as_of:
             seen.append(as_of)
-    # Before and after each of the two swaps (the killed builds publish nothing).
+    # Before and after each of the two switches (the killed builds publish nothing).
     assert seen == [AS_OF, OTHER_AS_OF, AS_OF]
     print(f"{len(reader.rounds)} rounds, no error")
 
@@ -330,7 +338,7 @@ def test_readers_see_whole_marts_of_one_build(scenario, single_statement):
 def test_a_killed_build_leaves_the_published_marts_intact(scenario, point):
     lines = scenario.kill_outputs[point]
     assert KILL_LINES[point].search(lines[-1])
-    assert not any(line.startswith("publish: published") for line in lines)
+    assert not any("Published the" in line for line in lines)
     # The same relations, with the same rows, of one as-of date.
     assert scenario.after_kills[point] == scenario.before_kills
 
@@ -346,5 +354,5 @@ def test_the_next_build_completes_with_correct_results(scenario):
     )
     assert after.fingerprint == reference.fingerprint
     assert after.as_of_dates == {AS_OF}
-    # Nothing left behind.
-    assert {BUILD_SCHEMA, RETIRED_SCHEMA}.isdisjoint(scenario.schemas_after_recovery)
+    # Nothing left behind: every pending mart was switched in.
+    assert scenario.pending_after_recovery == {}
