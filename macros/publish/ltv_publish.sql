@@ -170,7 +170,11 @@
             "'" ~ pair.pending.include(database=false) ~ "'::regclass"
         ) -%}
     {%- endfor -%}
-    {%- call statement('ltv_switch_marts', auto_begin=True) -%}
+    {#- dbt runs hooks in autocommit mode: the client opens and commits the
+        transaction in statements of their own, so a build killed before its commit
+        never publishes (one string of statements would commit on its own). -#}
+    {%- call statement('ltv_switch_begin', auto_begin=False) -%} begin {%- endcall -%}
+    {%- call statement('ltv_switch_marts', auto_begin=False) -%}
         {{ record_statements | join(';\n') }};
         {%- if var('ltv_grants', true) and ltv_analyst_role_exists() %}
         grant select on {{ ltv_builds_relation() }} to {{ ltv_analyst_role() }};
@@ -229,7 +233,7 @@
         end
         $ltv$
     {%- endcall -%}
-    {%- do adapter.commit() -%}
+    {%- call statement('ltv_switch_commit', auto_begin=False) -%} commit {%- endcall -%}
 {%- endmacro %}
 
 {#-
