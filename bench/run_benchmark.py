@@ -136,6 +136,22 @@ def print_grid(grid: dict) -> None:
 SWITCH_HOOK = "operation.ltv.ltv-on-run-end-1"
 
 
+def publish_steps(engine: str, ctx: dict, res: dict) -> dict:
+    """--publish-only: two `dbt build`s, the first publishing into an empty schema,
+    the second replacing those marts, as a daily build does: the switch's seconds."""
+    for step in ("e_first_build", "e_dbt_build"):
+        log(f"{engine}: {step}")
+        res[step] = dbt_step(step, "build", engine, ctx)
+        res[f"{step}_switch_s"] = next(
+            (n["execution_time_s"] for n in res[step].get("nodes", [])
+             if n["unique_id"] == SWITCH_HOOK), None,
+        )
+        log(f"  {res[step]['status']}: wall {res[step]['wall_s']}s, "
+            f"switch {res[f'{step}_switch_s']}s")
+    res["publish_switch_s"] = res["e_dbt_build_switch_s"]
+    return res
+
+
 def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     res: dict = {"engine": engine}
     data_dir = ctx["work_dir"] / "data"
@@ -159,6 +175,8 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     res["seed"].pop("nodes", None)
     if res["seed"]["status"] != "ok":
         return res
+    if ctx["publish_only"]:
+        return publish_steps(engine, ctx, res)
 
     # (a) scores with a real fit of this source: user_rfm first (setup, not
     # measured), then scripts/fit_clv.py on it (timed), then (a) builds everything.
@@ -347,6 +365,10 @@ def main(argv=None) -> None:
         "--reuse-data", action="store_true", help="keep CSVs of the same users/seed/as_of"
     )
     parser.add_argument(
+        "--publish-only", action="store_true",
+        help="load, then two whole `dbt build`s: what the switch that publishes costs",
+    )
+    parser.add_argument(
         "--grid-only", action="store_true",
         help="only time the user list grid (--analyst-runs runs a cell) on the "
         "database an earlier run of the same --work-dir and --pg-database left",
@@ -383,6 +405,7 @@ def main(argv=None) -> None:
         "analyst_runs": args.analyst_runs,
         "explain": args.explain,
         "pg_database": args.pg_database,
+        "publish_only": args.publish_only,
     }
 
     if args.grid_only:
@@ -412,12 +435,13 @@ def main(argv=None) -> None:
         "results": results,
     }
     for res in results.values():  # keep the JSON readable: no SQL text per node
-        for key in ("a_dbt_run", "d_dbt_run", "e_dbt_build"):
+        for key in ("a_dbt_run", "d_dbt_run", "e_first_build", "e_dbt_build"):
             for node in (res.get(key) or {}).get("nodes", []):
                 node.pop("compiled_code", None)
     markdown = render_markdown(report)
     report_json = json.dumps(report, indent=1, default=str)
-    stem = f"users_{args.users}"  # one file per scale: the latest run of that scale
+    # One file per scale: the latest run of that scale.
+    stem = f"users_{args.users}" + ("_publish" if args.publish_only else "")
     (args.results_dir / f"{stem}.md").write_text(markdown)
     (args.results_dir / f"{stem}.json").write_text(report_json)
     print()

@@ -75,11 +75,11 @@
             }) -%}
         {%- endfor -%}
         {%- if blockers -%}
-            {%- do ltv_switch_marts([], ltv_record_build(false, blockers | join('; '))) -%}
+            {%- do ltv_switch_marts([], false, blockers | join('; ')) -%}
             {{ log('Nothing published: ' ~ blockers | join('; ') ~ '. Analysts keep'
                 ~ ' the marts of the last published build.', info=True) }}
         {%- else -%}
-            {%- do ltv_switch_marts(pairs, ltv_record_build(true, 'every node passed')) -%}
+            {%- do ltv_switch_marts(pairs, true, 'every node passed') -%}
             {{ log('Published the ' ~ pairs | length ~ ' marts of this build (as of '
                 ~ ltv_as_of_date().split("'")[1] ~ ').', info=True) }}
         {%- endif -%}
@@ -93,7 +93,7 @@
 -#}
 {% macro ltv_builds_relation() -%}
     {{ return(api.Relation.create(
-        database=target.database, schema=target.schema, identifier='ltv_builds',
+        database=target.get('database'), schema=target.schema, identifier='ltv_builds',
         type='table',
     )) }}
 {%- endmacro %}
@@ -131,18 +131,18 @@
 {%- endmacro %}
 
 {#-
-    Replace each published mart of `pairs` by its pending twin and run
-    `record_statements` (ltv_record_build), together. Dispatched.
+    Replace each published mart of `pairs` by its pending twin and record the build
+    (ltv_record_build), together. Dispatched.
 -#}
-{% macro ltv_switch_marts(pairs, record_statements) -%}
-    {{ return(adapter.dispatch('ltv_switch_marts', 'ltv')(pairs, record_statements)) }}
+{% macro ltv_switch_marts(pairs, is_published, detail) -%}
+    {{ return(adapter.dispatch('ltv_switch_marts', 'ltv')(pairs, is_published, detail)) }}
 {%- endmacro %}
 
 {#- DuckDB: one transaction of drops and renames in the marts' schema. -#}
-{% macro default__ltv_switch_marts(pairs, record_statements) -%}
+{% macro default__ltv_switch_marts(pairs, is_published, detail) -%}
     {%- call statement('ltv_switch_marts', auto_begin=False) -%}
         begin transaction;
-        {{ record_statements | join(';\n') }};
+        {{ ltv_record_build(is_published, detail) | join(';\n') }};
         {%- for pair in pairs %}
         drop table if exists {{ pair.published }};
         alter table {{ pair.pending }} rename to {{ adapter.quote(pair.published.identifier) }};
@@ -161,7 +161,7 @@
     ltv_publish_wait_seconds. Then it drops the published marts and moves the
     pending ones into their schema, with their grants, indexes and statistics.
 -#}
-{% macro postgres__ltv_switch_marts(pairs, record_statements) -%}
+{% macro postgres__ltv_switch_marts(pairs, is_published, detail) -%}
     {%- set live = pairs | selectattr('exists') | map(attribute='published') | list -%}
     {%- set wait_seconds = var('ltv_publish_wait_seconds', 300) | int -%}
     {%- set pending = [] -%}
@@ -175,7 +175,7 @@
         never publishes (one string of statements would commit on its own). -#}
     {%- call statement('ltv_switch_begin', auto_begin=False) -%} begin {%- endcall -%}
     {%- call statement('ltv_switch_marts', auto_begin=False) -%}
-        {{ record_statements | join(';\n') }};
+        {{ ltv_record_build(is_published, detail) | join(';\n') }};
         {%- if var('ltv_grants', true) and ltv_analyst_role_exists() %}
         grant select on {{ ltv_builds_relation() }} to {{ ltv_analyst_role() }};
         {%- endif %}
@@ -242,7 +242,7 @@
     so that a switch cut short is finished by the next invocation
     (ltv_finish_interrupted_switch) before it runs anything.
 -#}
-{% macro spark__ltv_switch_marts(pairs, record_statements) -%}
+{% macro spark__ltv_switch_marts(pairs, is_published, detail) -%}
     {%- if pairs -%}
         {%- for statement in ltv_record_build(false, 'switching') -%}
             {%- do run_query(statement) -%}
@@ -252,7 +252,7 @@
         {%- do run_query('drop table if exists ' ~ pair.published) -%}
         {%- do run_query('alter table ' ~ pair.pending ~ ' rename to ' ~ pair.published) -%}
     {%- endfor -%}
-    {%- for statement in record_statements -%}
+    {%- for statement in ltv_record_build(is_published, detail) -%}
         {%- do run_query(statement) -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -1,5 +1,5 @@
 """dbt runs: in-process (`dbtRunner`) and as a subprocess, the profiles dir, the vars,
-and reading run_results.json and the manifest."""
+reading run_results.json and the manifest, and copies of the project with one change."""
 
 import json
 import shutil
@@ -162,3 +162,35 @@ def mart_names(run: DbtRun) -> list:
         and node["fqn"][1] == "marts"
         and node["config"].get("enabled", True)
     )
+
+
+# ------------------------------------------------------------------- project copies
+
+# Not part of the dbt project: what a copy leaves out (Python suites, benchmark,
+# local state).
+NOT_DBT = {".git", "target", "logs", "bench", ".spark", "__pycache__", "scripts"}
+PYTHON_SUITES = {"python", "reliability", "spark", "harness", "service"}
+
+
+def copy_project(destination: Path, change: tuple) -> Path:
+    """A copy of the dbt project with one file changed: (path, old text, new text),
+    or added when old text is None."""
+
+    def ignored(directory: str, names: list) -> set:
+        left_out = {
+            name for name in names
+            if name in NOT_DBT or name.startswith(".venv") or ".duckdb" in name
+        }
+        if Path(directory) == PROJECT_DIR / "tests":
+            left_out |= PYTHON_SUITES & set(names)
+        return left_out
+
+    shutil.copytree(PROJECT_DIR, destination, ignore=ignored)
+    path, old, new = change
+    if old is None:
+        (destination / path).write_text(new)
+    else:
+        text = (destination / path).read_text()
+        assert old in text, f"{path} no longer holds {old!r}"
+        (destination / path).write_text(text.replace(old, new, 1))
+    return destination

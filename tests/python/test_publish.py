@@ -16,7 +16,6 @@ of OLD (steps 2 and 3; the switch kill may also have published all of NEW) or NE
 """
 
 import re
-import shutil
 import subprocess
 import time
 from datetime import date
@@ -34,7 +33,14 @@ from conftest import (
 )
 from harness import PROJECT_DIR
 from harness.datasets import Dataset, generated_dataset
-from harness.dbt_runs import DBT, dbt_vars, failed, path_args, run_process
+from harness.dbt_runs import (
+    DBT,
+    copy_project,
+    dbt_vars,
+    failed,
+    path_args,
+    run_process,
+)
 from reference import compute_marts
 from test_marts_match_reference import MART_KEYS, column_differences
 
@@ -96,26 +102,6 @@ def without_fx_rate(dataset: Dataset) -> Dataset:
         "currency": "XTS",
     }
     return Dataset(dataset.users, [*dataset.orders, order])
-
-
-def project_copy(work_dir: Path, name: str, change: tuple) -> Path:
-    """A copy of the dbt project with one file changed (or added)."""
-    copy = work_dir / f"project_{name}"
-    shutil.copytree(
-        PROJECT_DIR, copy,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv*", "target", "logs", "bench", "*.duckdb*", ".spark",
-            "__pycache__", "python", "reliability", "spark", "harness",
-        ),
-    )
-    path, old, new, _ = change
-    if old is None:
-        (copy / path).write_text(new)
-    else:
-        text = (copy / path).read_text()
-        assert old in text, f"{path} no longer holds {old!r}"
-        (copy / path).write_text(text.replace(old, new, 1))
-    return copy
 
 
 class Build:
@@ -211,9 +197,8 @@ def scenario(request, dataset, tmp_path_factory) -> dict:
             if change is None:
                 run = build.run(failure, NEW, source_schema=f"{RAW_SCHEMA}_fx")
             else:
-                run = build.run(
-                    failure, NEW, project=project_copy(work_dir, failure, change)
-                )
+                project = copy_project(work_dir / f"project_{failure}", change[:3])
+                run = build.run(failure, NEW, project=project)
             steps[failure] = (run, build.marts())
         for point, (pattern, count) in KILLS.items():
             steps[point] = (build.kill_at(point, NEW, pattern, count), build.marts())

@@ -12,13 +12,13 @@ record, as a killed switch leaves them, and one `dbt test`.
 """
 
 import json
-import shutil
 
 import pytest
 from dbt.cli.main import dbtRunner
 
 from conftest import DEMO_VARS, MARTS, SCHEMA
 from harness import PROJECT_DIR
+from harness.dbt_runs import copy_project
 
 pytest.importorskip("pyspark", reason="the Spark suite runs in .venv-spark")
 
@@ -41,17 +41,10 @@ def failed_build(spark_build, profiles_dir, tmp_path_factory):
     session = SparkSession.builder.getOrCreate()
     before = read_marts(session)
     work_dir = tmp_path_factory.mktemp("spark_failing")
-    project = work_dir / "project"
-    shutil.copytree(
-        PROJECT_DIR, project,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv*", "target", "logs", "bench", "*.duckdb*", ".spark",
-            "__pycache__", "python", "reliability", "spark", "harness",
-        ),
-    )
-    (project / "tests" / "assert_publish_probe.sql").write_text(
-        "select * from {{ ref('ltv_segments') }}"
-    )
+    project = copy_project(work_dir / "project", (
+        "tests/assert_publish_probe.sql", None,
+        "select * from {{ ref('ltv_segments') }}",
+    ))
     # The Spark session of the demo build (this process's) serves this one too.
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DBT_SCHEMA", SCHEMA)
