@@ -73,9 +73,9 @@
 {#- A date var of an analysis (YYYY-MM-DD), checked, as a SQL date literal. -#}
 {%- macro ltv_analysis_date(name, default) -%}
     {%- set value = var(name, default) | string -%}
-    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+    {%- if not ltv_is_calendar_date(value) -%}
         {{ exceptions.raise_compiler_error(
-            "var " ~ name ~ " must be a date YYYY-MM-DD, got: " ~ value
+            "var " ~ name ~ " must be a calendar date YYYY-MM-DD, got: " ~ value
         ) }}
     {%- endif -%}
     cast('{{ value }}' as date)
