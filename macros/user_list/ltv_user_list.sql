@@ -153,7 +153,7 @@
     {%- set filters = [] -%}
     {%- for field, value in [('ltv_segment', settings.segment),
         ('acquisition_channel', settings.channel)] if value is not none -%}
-        {%- do filters.append((field, 'text', "'" ~ value ~ "'", none)) -%}
+        {%- do filters.append((field, 'text', ltv_string_literal(value), none)) -%}
     {%- endfor -%}
     {%- if settings.signup_from is not none or settings.signup_to is not none -%}
         {%- set ends = [] -%}

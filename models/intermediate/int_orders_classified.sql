@@ -41,7 +41,7 @@ joined as (
         ) as has_revenue_status,
         fx_rates.usd_per_unit,
         case
-            when orders.currency_code = '{{ var("ltv_reporting_currency") }}'
+            when orders.currency_code = {{ ltv_string_literal(var("ltv_reporting_currency")) }}
                 then orders.order_amount
             else orders.order_amount * fx_rates.usd_per_unit
         end as amount_usd
