@@ -13,12 +13,12 @@ own_rates as (
 )
 
 select
-    upper(trim(currency)) as currency,
     rate_month,
+    upper(trim(currency)) as currency,
     count(*) as rates_given
 
 from own_rates
 
-group by upper(trim(currency)), rate_month
+group by rate_month, upper(trim(currency))
 
 having count(*) > 1
