@@ -40,7 +40,11 @@
     {{ return("regexp_replace(" ~ offset_joined ~ ", 'z$', 'Z')") }}
 {%- endmacro %}
 
-{#- Spark parses offsets itself; the profile runs the session in UTC. -#}
+{#-
+    Spark parses offsets (after a space too) and truncates past microseconds
+    itself; the profile runs the session in UTC. A lower-case z it reads as null,
+    silently: it becomes Z.
+-#}
 {% macro spark__ltv_utc_timestamp(expression, data_type=none) -%}
-    cast(cast({{ expression }} as string) as timestamp)
+    cast(regexp_replace(cast({{ expression }} as string), 'z$', 'Z') as timestamp)
 {%- endmacro %}
