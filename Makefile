@@ -45,8 +45,10 @@ java:
 		(apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
 # dbt reads profiles.yml from the project directory; never overwrite local edits.
+# Without it, dbt run by hand says `Could not find profile named 'ltv'`: `make setup`.
 profiles.yml:
 	cp -n profiles.yml.example $@
+	@echo "Created profiles.yml (from profiles.yml.example): dbt reads it from here."
 
 setup: $(BIN)/dbt profiles.yml
 

@@ -80,8 +80,8 @@
     {%- set selects = [] -%}
     {%- for row in kept -%}
         {%- do selects.append(
-            "select cast('" ~ row['source_identity'] ~ "' as " ~ dbt.type_string()
-            ~ ") as source_identity, cast('" ~ row['model'] ~ "' as "
+            "select cast(" ~ ltv_string_literal(row['source_identity']) ~ " as "
+            ~ dbt.type_string() ~ ") as source_identity, cast('" ~ row['model'] ~ "' as "
             ~ dbt.type_string() ~ ") as model, cast('" ~ row['parameter'] ~ "' as "
             ~ dbt.type_string() ~ ") as parameter, cast(" ~ '%r' % (row['value'] | float)
             ~ " as " ~ ltv_double_type() ~ ") as value, cast('"
@@ -119,7 +119,7 @@
         {%- do fit_selects.append(
             "select model, parameter, value, fitted_as_of_date, fitted_customers, "
             ~ "log_likelihood, fitted_at from " ~ source('clv', 'clv_fits')
-            ~ " where source_identity = '" ~ identity ~ "'"
+            ~ " where source_identity = " ~ ltv_string_literal(identity)
         ) -%}
     {%- endif -%}
     {%- if is_demo -%}

@@ -4,9 +4,9 @@
 {%- endmacro %}
 
 {% macro default__ltv_regex_matches(expression, pattern) -%}
-    ({{ expression }} ~ '{{ pattern }}')
+    ({{ expression }} ~ {{ ltv_string_literal(pattern) }})
 {%- endmacro %}
 
 {% macro spark__ltv_regex_matches(expression, pattern) -%}
-    ({{ expression }} rlike '{{ pattern }}')
+    ({{ expression }} rlike {{ ltv_string_literal(pattern) }})
 {%- endmacro %}

@@ -3,16 +3,13 @@
     `ltv_as_of_date` (YYYY-MM-DD) or, when it is null, the UTC day the run
     started, so that every model of one build sees the same date. A date after
     the build's day is refused: its horizons would look complete unobserved.
+    Models read it while dbt parses: it checks every var first (ltv_check_vars).
 #}
 {% macro ltv_as_of_date() -%}
+    {%- do ltv_check_vars() -%}
     {%- set as_of = var('ltv_as_of_date') -%}
     {%- if as_of is none or as_of == '' -%}
         {%- set as_of = run_started_at.strftime('%Y-%m-%d') -%}
-    {%- endif -%}
-    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of | string) -%}
-        {{ exceptions.raise_compiler_error(
-            "var ltv_as_of_date must be a date as YYYY-MM-DD, got: " ~ as_of
-        ) }}
     {%- endif -%}
     {#- A date after the build's day would count days not yet observed as complete. -#}
     {%- if (as_of | string) > run_started_at.strftime('%Y-%m-%d') -%}

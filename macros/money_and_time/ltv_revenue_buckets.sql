@@ -5,17 +5,9 @@
     The edges must ascend from 0 so that every positive revenue has a bucket.
 #}
 {% macro ltv_revenue_buckets() -%}
+    {#- Numbers from 0 up, else one error naming the var (ltv_bucket_edge_problems). -#}
+    {%- do ltv_check_vars() -%}
     {%- set edges = var('ltv_bucket_edges') -%}
-    {%- if edges | length == 0 or edges[0] != 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "var ltv_bucket_edges must start at 0, got: " ~ edges
-        ) }}
-    {%- endif -%}
-    {%- for i in range(1, edges | length) if edges[i] <= edges[i - 1] -%}
-        {{ exceptions.raise_compiler_error(
-            "var ltv_bucket_edges must be strictly ascending, got: " ~ edges
-        ) }}
-    {%- endfor -%}
 
     {%- set buckets = [{'order': 0, 'label': '$0', 'lower': 0, 'upper': 0}] -%}
     {%- for edge in edges -%}

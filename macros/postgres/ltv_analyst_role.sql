@@ -25,8 +25,8 @@
         {{ return(false) }}
     {%- endif -%}
     {%- set result = run_query(
-        "select count(*) from pg_catalog.pg_roles where rolname = '"
-        ~ ltv_analyst_role() ~ "'"
+        "select count(*) from pg_catalog.pg_roles where rolname = "
+        ~ ltv_string_literal(ltv_analyst_role())
     ) -%}
     {{ return(result.rows[0][0] > 0) }}
 {%- endmacro %}
@@ -50,7 +50,7 @@
         begin
             if not exists (
                 select from pg_catalog.pg_roles
-                where rolname = '{{ ltv_analyst_role() }}'
+                where rolname = {{ ltv_string_literal(ltv_analyst_role()) }}
             ) then
                 create role {{ ltv_analyst_role() }} nologin;
             end if;
@@ -103,7 +103,7 @@
         begin
             if exists (
                 select from pg_catalog.pg_namespace
-                where nspname = '{{ target.schema }}'
+                where nspname = {{ ltv_string_literal(target.schema) }}
             ) then
                 grant usage on schema {{ adapter.quote(target.schema) }}
                     to {{ ltv_analyst_role() }};

@@ -1,6 +1,6 @@
-{#- A jinja list of strings as a SQL list body: 'a', 'b'. -#}
+{#- A jinja list of strings as a SQL list body: 'a', 'b' (ltv_string_literal). -#}
 {% macro ltv_quoted_list(values) -%}
     {%- for value in values -%}
-        '{{ value }}'{{ ', ' if not loop.last }}
+        {{ ltv_string_literal(value) }}{{ ', ' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}

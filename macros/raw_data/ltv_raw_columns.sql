@@ -107,12 +107,13 @@
 {%- endmacro %}
 
 {#-
-    on-run-start of build, run and test: refuse a future as-of date and check both
-    raw tables before any node runs. A raw table that does not exist is an error on
+    on-run-start of build, run and test: check every var (ltv_check_vars), refuse
+    a future as-of date and check both raw tables before any node runs. A raw table that does not exist is an error on
     real data; in the demo the seeds create it later in the same build.
 -#}
 {% macro ltv_preflight() -%}
     {%- if execute and invocation_args_dict.get('which') in ('build', 'run', 'test') -%}
+        {%- do ltv_check_vars() -%}
         {%- do ltv_as_of_date() -%}
         {%- set is_demo = var('ltv_source_schema') == 'ltv_demo_raw' -%}
         {%- set lines = [] -%}

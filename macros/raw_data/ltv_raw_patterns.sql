@@ -7,12 +7,17 @@
     reads the zoned ones as UTC.
 #}
 
-{#- ISO 8601: a date, optionally a time, and with a time an optional Z or offset. -#}
+{#-
+    ISO 8601: a date, optionally a time (up to nine fractional digits), and with
+    a time an optional Z or offset, with or without a space before it. Each field
+    within its range (month 01-12, hour 00-23, offset up to 15:59, as PostgreSQL
+    takes it); the day within its month is ltv_is_calendar_day's to check.
+-#}
 {% macro ltv_iso_timestamp_pattern() -%}
     {{ return(
-        '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
-        ~ '([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?'
-        ~ ' ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$'
+        '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])'
+        ~ '([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?'
+        ~ ' ?([zZ]|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?)?$'
     ) }}
 {%- endmacro %}
 

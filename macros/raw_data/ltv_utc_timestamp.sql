@@ -11,7 +11,9 @@
 {%- endmacro %}
 
 {% macro default__ltv_utc_timestamp(expression, data_type=none) -%}
-    {%- set as_text = 'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+    {%- set as_text = ltv_cast_ready_timestamp_text(
+        'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')'
+    ) -%}
     {%- if ltv_is_plain_timestamp_type(data_type) -%}
         {{ expression }}
     {%- elif data_type == 'date' -%}
@@ -25,7 +27,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Spark parses offsets itself; the profile runs the session in UTC. -#}
+{#-
+    ISO text as both databases cast it, the instant unchanged: fractional digits
+    after the sixth dropped (PostgreSQL rounds 23:59:59.9999999 up into the next
+    day: a stamp's date is its day, the fraction truncated); no space before the
+    offset, and Z for z (DuckDB: `Unknown TimeZone '+01'` otherwise).
+-#}
+{% macro ltv_cast_ready_timestamp_text(as_text) -%}
+    {%- set truncated = "regexp_replace(" ~ as_text ~ ", '([.][0-9]{6})[0-9]+', '\\1')" -%}
+    {%- set offset_joined = "regexp_replace(" ~ truncated
+        ~ ", ' ([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$', '\\1')" -%}
+    {{ return("regexp_replace(" ~ offset_joined ~ ", 'z$', 'Z')") }}
+{%- endmacro %}
+
+{#-
+    Spark parses offsets (after a space too) and truncates past microseconds
+    itself; the profile runs the session in UTC. A lower-case z it reads as null,
+    silently: it becomes Z.
+-#}
 {% macro spark__ltv_utc_timestamp(expression, data_type=none) -%}
-    cast(cast({{ expression }} as string) as timestamp)
+    cast(regexp_replace(cast({{ expression }} as string), 'z$', 'Z') as timestamp)
 {%- endmacro %}

@@ -73,9 +73,9 @@
 {#- A date var of an analysis (YYYY-MM-DD), checked, as a SQL date literal. -#}
 {%- macro ltv_analysis_date(name, default) -%}
     {%- set value = var(name, default) | string -%}
-    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+    {%- if not ltv_is_calendar_date(value) -%}
         {{ exceptions.raise_compiler_error(
-            "var " ~ name ~ " must be a date YYYY-MM-DD, got: " ~ value
+            "var " ~ name ~ " must be a calendar date YYYY-MM-DD, got: " ~ value
         ) }}
     {%- endif -%}
     cast('{{ value }}' as date)
@@ -153,7 +153,7 @@
     {%- set filters = [] -%}
     {%- for field, value in [('ltv_segment', settings.segment),
         ('acquisition_channel', settings.channel)] if value is not none -%}
-        {%- do filters.append((field, 'text', "'" ~ value ~ "'", none)) -%}
+        {%- do filters.append((field, 'text', ltv_string_literal(value), none)) -%}
     {%- endfor -%}
     {%- if settings.signup_from is not none or settings.signup_to is not none -%}
         {%- set ends = [] -%}

@@ -9,6 +9,7 @@
 
 {%- set revenue_statuses = var('ltv_revenue_statuses') | map('trim') | map('lower') %}
 {%- set as_of = ltv_as_of_date() %}
+{%- set reporting_currency = ltv_string_literal(var('ltv_reporting_currency')) %}
 
 with
 
@@ -41,7 +42,7 @@ joined as (
         ) as has_revenue_status,
         fx_rates.usd_per_unit,
         case
-            when orders.currency_code = '{{ var("ltv_reporting_currency") }}'
+            when orders.currency_code = {{ reporting_currency }}
                 then orders.order_amount
             else orders.order_amount * fx_rates.usd_per_unit
         end as amount_usd

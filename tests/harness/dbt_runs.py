@@ -105,14 +105,28 @@ def path_args(work_dir: Path, name: str, target_dir: Path | None = None) -> list
 
 
 def run_dbt(command: list, env: dict, work_dir: Path, name: str,
-            timeout: float = 300) -> DbtRun:
+            timeout: float = 300, project_dir: Path = PROJECT_DIR) -> DbtRun:
     """dbt as a subprocess, as in production, with its paths under work_dir/name."""
     target_dir = work_dir / name / "target"
     return run_process(
-        [DBT, *command, "--project-dir", str(PROJECT_DIR),
+        [DBT, *command, "--project-dir", str(project_dir),
          *path_args(work_dir, name, target_dir)],
         env, target_dir, timeout,
     )
+
+
+def project_copy(directory: Path) -> Path:
+    """A copy of the project's sources in `directory`, for a test that changes a
+    seed (the shop's own rates) without touching the checkout others build from."""
+    copy = directory / "project"
+    shutil.copytree(
+        PROJECT_DIR, copy,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "target", "logs", "bench", ".spark", "*.duckdb*",
+            "__pycache__", ".pytest_cache",
+        ),
+    )
+    return copy
 
 
 def run_process(command: list, env: dict, target_dir: Path, timeout: float) -> DbtRun:

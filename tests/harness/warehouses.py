@@ -49,9 +49,14 @@ def csv_stream(rows: list) -> io.StringIO:
     return stream
 
 
+def quoted(name: str) -> str:
+    """An identifier quoted as both engines read it: a schema named `sh'op` loads."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def create_table_sql(schema: str, table: str, types: dict) -> str:
     columns = ", ".join(f"{name} {type_}" for name, type_ in types.items())
-    return f"create table {schema}.{table} ({columns})"
+    return f"create table {quoted(schema)}.{table} ({columns})"
 
 
 class Warehouse:
@@ -103,7 +108,7 @@ class DuckDbWarehouse(Warehouse):
                  schema: str | None = None) -> None:
         schema = schema or self.raw_schema
         with duckdb.connect(str(self.path)) as connection:
-            connection.execute(f"create schema {schema}")
+            connection.execute(f"create schema {quoted(schema)}")
             for table, types in columns.items():
                 connection.execute(create_table_sql(schema, table, types))
                 rows = dataset.rows(table)
@@ -117,7 +122,7 @@ class DuckDbWarehouse(Warehouse):
                 casts = ", ".join(f"cast({name} as {types[name]})" for name in names)
                 connection.register("incoming", incoming)
                 connection.execute(
-                    f"insert into {schema}.{table} select {casts} from incoming"
+                    f"insert into {quoted(schema)}.{table} select {casts} from incoming"
                 )
                 connection.unregister("incoming")
 
@@ -176,12 +181,12 @@ class PostgresWarehouse(Warehouse):
         schema = schema or self.raw_schema
         connection = self.connect()
         with connection, connection.cursor() as cursor:
-            cursor.execute(f"create schema {schema}")
+            cursor.execute(f"create schema {quoted(schema)}")
             for table, types in columns.items():
                 names = list(types)
                 cursor.execute(create_table_sql(schema, table, types))
                 cursor.copy_expert(
-                    f"copy {schema}.{table} ({', '.join(names)}) "
+                    f"copy {quoted(schema)}.{table} ({', '.join(names)}) "
                     "from stdin with (format csv, null '\\N')",
                     csv_stream(text_rows(dataset.rows(table), names)),
                 )

@@ -15,9 +15,10 @@ Conventions of the returned rows (the project's column conventions):
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Iterable, Optional
 
@@ -48,13 +49,43 @@ class RevenueOrder:
 # --------------------------------------------------------------------------- inputs
 
 
-def to_date(value: Optional[datetime | date]) -> Optional[date]:
-    """UTC calendar date of a timestamp (``cast(x as date)``); None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    return value
+ISO_STAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+    r" ?([zZ]|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+
+def utc_timestamp(value: Optional[datetime | date | str]) -> Optional[datetime]:
+    """A raw stamp as a naive UTC datetime (spec, Inputs): a datetime without a zone
+    is UTC already; ISO 8601 text (``T`` or a space, ``Z``/``z``/``+hh:mm``/``+hh``
+    with or without a space before it, up to nine fractional digits) has its
+    fraction truncated to microseconds and its offset applied. None stays None."""
+    if value is None or isinstance(value, datetime):
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    match = ISO_STAMP.fullmatch(value)
+    if match is None:
+        raise ValueError(f"not an ISO 8601 stamp: {value!r}")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    stamp = datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+        int(second or 0), int((fraction or "0")[:6].ljust(6, "0")),
+    )
+    if zone in (None, "Z", "z"):
+        return stamp
+    digits = zone[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return stamp - offset if zone[0] == "+" else stamp + offset
+
+
+def to_date(value: Optional[datetime | date | str]) -> Optional[date]:
+    """UTC calendar date of a raw stamp (``cast(x as date)``); None stays None."""
+    stamp = utc_timestamp(value)
+    return stamp.date() if stamp is not None else None
 
 
 def month_start(day: date) -> date:
@@ -105,8 +136,8 @@ def normalize_channel(raw: Optional[str]) -> str:
 def latest_version_key(order: dict) -> Optional[datetime]:
     """The timestamp that decides which row of an order_id is the latest."""
     if order["updated_at"] is not None:
-        return order["updated_at"]
-    return order["created_at"]
+        return utc_timestamp(order["updated_at"])
+    return utc_timestamp(order["created_at"])
 
 
 def deduplicate_orders(orders: Iterable[dict]) -> list[dict]:

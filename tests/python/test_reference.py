@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from reference import compute_marts
+from reference import compute_marts, utc_timestamp
 
 AS_OF = date(2026, 3, 31)
 
@@ -445,3 +445,24 @@ def test_order_audit_reasons_and_amounts():
     assert all(audit[i]["source_row_count"] == 1 for i in range(1, 13))
     assert audit[1]["order_date"] is None and audit[8]["order_date"] == day
     assert {row["as_of_date"] for row in audit.values()} == {AS_OF}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Seven and nine fractional digits: truncated, never rounded into the next day.
+        ("2026-06-30T23:59:59.9999999", datetime(2026, 6, 30, 23, 59, 59, 999999)),
+        ("2026-06-30 23:59:59.999999999Z", datetime(2026, 6, 30, 23, 59, 59, 999999)),
+        # A space before the offset, lower-case z, an offset without a colon.
+        ("2025-05-05 22:00:00 +01", datetime(2025, 5, 5, 21)),
+        ("2025-05-05 22:00:00z", datetime(2025, 5, 5, 22)),
+        ("2025-05-05T22:00:00 -05:30", datetime(2025, 5, 6, 3, 30)),
+        ("2025-05-05 22:00:00+0530", datetime(2025, 5, 5, 16, 30)),
+        ("2025-05-05", datetime(2025, 5, 5)),
+    ],
+)
+def test_text_stamps_are_read_as_utc(text, expected):
+    created_at = {"user_id": 1, "created_at": text, "acquisition_channel": "x"}
+    result = marts([created_at], [], as_of=date(2027, 1, 1))
+    assert only_user(result)["signup_date"] == expected.date()
+    assert utc_timestamp(text) == expected

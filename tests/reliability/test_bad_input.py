@@ -17,8 +17,11 @@ from typing import Callable, NamedTuple
 import pytest
 from psycopg2 import sql
 
+from harness import PROJECT_DIR
+from harness.comparison import values_match
 from harness.datasets import Dataset, layout
-from harness.dbt_runs import dbt_vars, failed, run_dbt
+from harness.dbt_runs import dbt_vars, failed, project_copy, run_dbt
+from python.reference import compute_marts
 from reliability_support import (
     AS_OF,
     MART_SCHEMA,
@@ -199,6 +202,65 @@ def special_values() -> Dataset:
     return Dataset(users, orders)
 
 
+# Names and literals that reach SQL as data: a source schema and a status with a
+# quote, a status with a backslash (Spark's escape).
+QUOTED_SCHEMA = "sh'op"
+QUOTED_STATUSES = ["it's paid", "paid\\ok"]
+QUOTED_VARS = {
+    "ltv_revenue_statuses": ["paid", "shipped", "completed", *QUOTED_STATUSES],
+}
+
+
+def raw_shapes() -> Dataset:
+    """Every stamp shape the README allows as text, in a schema whose name has a
+    quote, with statuses that have a quote and a backslash.
+
+    Each stamp sits where reading it wrongly moves it across a day or a horizon end:
+    user 1 signs up on Jan 31 at 23:59:59.9999999 (PostgreSQL rounds it into Feb 1),
+    and its order of Apr 29 at 23:59:59.9999999 is inside its 3 months only on Apr 29.
+    """
+    users = [
+        user(1, "2025-01-31T23:59:59.9999999"),
+        user(2, "2025-03-10 01:00:00 +01"),  # 00:00 UTC
+        user(3, "2025-03-10 00:30:00 +01:00"),  # Mar 9 in UTC
+        user(4, "2025-04-01T12:00:00.123456789z"),
+    ]
+    orders = [
+        order(301, 1, "2025-04-29T23:59:59.9999999", amount="10.00"),
+        order(302, 1, "2025-06-30 23:59:59.999999999 Z", "It's Paid ", "20.00"),
+        order(303, 2, "2025-06-09 23:59:59.9999999 +00:00", "paid\\ok", "30.00"),
+        # Jun 9 in UTC: outside user 3's 3 months (they end before Jun 9).
+        order(304, 3, "2025-06-10 00:30:00 +01", amount="40.00"),
+        # Two versions: the later in UTC (10:00Z) is the paid one, not 11:00 +02.
+        order(305, 4, "2025-05-05 22:00:00z", amount="50.00",
+              updated_at="2025-05-06 10:00:00 Z"),
+        order(305, 4, "2025-05-05 22:00:00z", "refunded", "50.00",
+              updated_at="2025-05-06 11:00:00 +02"),
+    ]
+    return Dataset(users, orders)
+
+
+RAW_SHAPE_COLUMNS = layout(
+    users={"created_at": "text"},
+    orders={"created_at": "text", "updated_at": "text"},
+)
+
+
+def unrated_currency() -> Dataset:
+    dataset = small_dataset()
+    orders = [dict(order) for order in dataset.orders]
+    revenue = next(
+        row for row in orders
+        if row["status"] == "paid" and row["created_at"] is not None
+        and row["total_amount"] is not None and row["created_at"].date() < AS_OF
+    )
+    revenue["currency"] = "XYZ"
+    return Dataset(dataset.users, orders)
+
+
+OWN_RATES_TWICE = "currency,rate_month,usd_per_unit\nEUR,2025-01-01,1.1\neur,2025-01-01,1.2\n"
+
+
 def impossible_date() -> Dataset:
     dataset = small_dataset()
     orders = [dict(order) for order in dataset.orders]
@@ -218,6 +280,9 @@ class Build(NamedTuple):
     columns: dict = layout()
     engine: str = "postgres"
     timezone: str | None = None  # the sessions' time zone, when not UTC
+    raw_schema: str = RAW_SCHEMA
+    vars: dict = {}  # vars besides the as-of date and the source schema
+    own_fx_rates: str | None = None  # seeds/own_fx_rates.csv, in a project copy
 
 
 BUILDS = {
@@ -239,7 +304,16 @@ BUILDS = {
     # Builds that stop: several bad kinds each, every one caught by its own check.
     "unparseable_text": Build(unparseable_text, TEXT_COLUMNS),
     "special_values": Build(special_values, layout(orders={"total_amount": "numeric"})),
+    "raw_shapes_postgres": Build(
+        raw_shapes, RAW_SHAPE_COLUMNS, raw_schema=QUOTED_SCHEMA, vars=QUOTED_VARS
+    ),
+    "raw_shapes_duckdb": Build(
+        raw_shapes, RAW_SHAPE_COLUMNS, engine="duckdb", raw_schema=QUOTED_SCHEMA,
+        vars=QUOTED_VARS,
+    ),
     "impossible_date": Build(impossible_date, layout(orders={"updated_at": "text"})),
+    "unrated_currency": Build(unrated_currency),
+    "own_rates_twice": Build(small_dataset, own_fx_rates=OWN_RATES_TWICE),
     "duplicate_keys": Build(duplicate_keys),
     "empty_tables": Build(lambda: Dataset([], [])),
 }
@@ -249,6 +323,7 @@ class Stop(NamedTuple):
     build: str
     failing: str | None  # the failing test that names the problem
     values: list  # values the failing test must list (stored failures) or quote
+    message: str | None = None  # what the console says about the failing rows
 
 
 STOPS = {
@@ -273,9 +348,22 @@ STOPS = {
     "signup_infinite": Stop(
         "special_values", "source_is_iso_timestamp_shop_users_created_at", ["-infinity"]
     ),
-    # A well-formed text that is no date: the database's cast error quotes it.
+    # A well-formed text that is no date: refused up front, with its column, an
+    # example and the count.
     "timestamp_text_impossible_date": Stop(
-        "impossible_date", None, ["2026-02-30 10:00:00"]
+        "impossible_date", "source_is_iso_timestamp_shop_orders_updated_at",
+        ["2026-02-30 10:00:00"],
+        "Failed test source_is_iso_timestamp_shop_orders_updated_at (column"
+        " updated_at): 1 failing row(s); the first: (invalid_value ="
+        " '2026-02-30 10:00:00')",
+    ),
+    "revenue_order_without_fx_rate": Stop(
+        "unrated_currency", "assert_fx_rate_exists_for_revenue_orders", [],
+        "currency_code = 'XYZ', order_month = ",
+    ),
+    "own_rate_given_twice": Stop(
+        "own_rates_twice", "assert_own_fx_rates_one_rate_per_currency_and_month", [],
+        "(rate_month = '2025-01-01', currency = 'EUR', rates_given = '2')",
     ),
     "duplicate_user_id": Stop("duplicate_keys", "unique_stg_shop__users_user_id", []),
     "null_order_id": Stop("duplicate_keys", "not_null_stg_shop__orders_order_id", []),
@@ -290,18 +378,26 @@ STOPS = {
 class Outcome(NamedTuple):
     run: object  # DbtRun
     read: Callable  # (sql text) -> rows
+    env: dict  # the environment of a dbt run on the build's warehouse
 
 
 def run_build(name: str, build: Build, work_dir) -> tuple:
     # --store-failures: the rows each failing test found stay queryable.
-    command = ["build", "--vars", dbt_vars(AS_OF, RAW_SCHEMA), "--store-failures"]
+    command = [
+        "build", "--vars", dbt_vars(AS_OF, build.raw_schema, **build.vars),
+        "--store-failures",
+    ]
+    project_dir = PROJECT_DIR
+    if build.own_fx_rates is not None:
+        project_dir = project_copy(work_dir)
+        (project_dir / "seeds" / "own_fx_rates.csv").write_text(build.own_fx_rates)
     if build.engine == "duckdb":
         warehouse = DuckDbDatabase(work_dir)
         env = warehouse.env()
         if build.timezone:
             env["TZ"] = build.timezone
-        warehouse.load_raw(build.dataset(), build.columns)
-        return warehouse, run_dbt(command, env, work_dir, name)
+        warehouse.load_raw(build.dataset(), build.columns, build.raw_schema)
+        return warehouse, run_dbt(command, env, work_dir, name, project_dir=project_dir)
     warehouse = PostgresDatabase(f"bad_{name[:20]}")
     if build.timezone:
         warehouse.execute(
@@ -309,8 +405,10 @@ def run_build(name: str, build: Build, work_dir) -> tuple:
                 sql.Identifier(warehouse.database), sql.Literal(build.timezone)
             )
         )
-    warehouse.load_raw(build.dataset(), build.columns)
-    return warehouse, run_dbt(command, warehouse.env(), work_dir, name)
+    warehouse.load_raw(build.dataset(), build.columns, build.raw_schema)
+    return warehouse, run_dbt(
+        command, warehouse.env(), work_dir, name, project_dir=project_dir
+    )
 
 
 @pytest.fixture(scope="module")
@@ -327,7 +425,7 @@ def outcomes(tmp_path_factory):
             for name, future in futures.items():
                 warehouse, run = future.result()
                 warehouses.append(warehouse)
-                results[name] = Outcome(run, warehouse.query)
+                results[name] = Outcome(run, warehouse.query, warehouse.env())
         yield results
     finally:
         for warehouse in warehouses:
@@ -378,9 +476,22 @@ def test_the_build_stops_and_names_the_problem(outcomes, kind):
         for value in stop.values:
             assert any(value in message for message in found.values()), found
             assert value in run.output
-    # No mart was built from the bad data.
+    if stop.message:
+        assert stop.message in run.output, run.output[-3000:]
+    # No mart was built from the bad data, and none was published.
     for mart in MARTS:
         assert node_status(run, mart) == "skipped", mart
+    assert "Nothing published: " in run.output
+    assert not published_marts(outcomes[stop.build])
+
+
+def published_marts(outcome: Outcome) -> set:
+    """The marts analysts can read in the marts' schema."""
+    rows = outcome.read(
+        "select table_name from information_schema.tables "
+        f"where table_schema = '{MART_SCHEMA}'"
+    )
+    return {row[0] for row in rows} & set(MARTS)
 
 
 # ---------------------------------------------------------------- correct marts
@@ -476,3 +587,115 @@ def test_time_zones_and_text_values_are_read_as_utc(outcomes, name):
     assert audit[204]["order_date"] == date(2025, 6, 9)
     assert audit[205]["exclusion_reason"] is None
     assert all(row["exclusion_reason"] is None for row in audit.values())
+
+
+@pytest.mark.parametrize("name", ["raw_shapes_postgres", "raw_shapes_duckdb"])
+def test_raw_shapes_match_the_reference(outcomes, name):
+    """Text stamps of every allowed shape, a quoted schema name and quoted statuses
+    build, and every row of user_ltv and order_audit is the reference's."""
+    outcome = outcomes[name]
+    assert_built(outcome)
+    dataset = raw_shapes()
+    orders = [
+        {**row, "total_amount": Decimal(row["total_amount"])} for row in dataset.orders
+    ]
+    expected = compute_marts(
+        dataset.users, orders, [], AS_OF,
+        revenue_statuses=QUOTED_VARS["ltv_revenue_statuses"],
+    )
+    for mart in ("user_ltv", "order_audit"):
+        columns = list(expected[mart][0])
+        built = rows_by(outcome, mart, columns)
+        assert sorted(built) == sorted(row[columns[0]] for row in expected[mart])
+        for row in expected[mart]:
+            actual = built[row[columns[0]]]
+            mismatched = {
+                column: (value, actual[column])
+                for column, value in row.items()
+                if not values_match(value, actual[column])
+            }
+            assert not mismatched, (mart, row[columns[0]], mismatched)
+    # The stamps that a rounding or a misread offset would move.
+    users = rows_by(outcome, "user_ltv", ["user_id", "signup_date", "revenue_3m"])
+    assert users[1]["signup_date"] == date(2025, 1, 31)
+    assert users[1]["revenue_3m"] == Decimal("10")
+    assert users[3]["signup_date"] == date(2025, 3, 9)
+
+
+# ---------------------------------------------------------------- wrong vars
+
+# Each wrong var, and what the error must say: the var and what it must be.
+WRONG_VARS = {
+    "as_of_date_month_13": (
+        {"ltv_as_of_date": "2025-13-01"},
+        ["ltv_as_of_date must be a calendar date as YYYY-MM-DD"],
+    ),
+    "as_of_date_february_30": (
+        {"ltv_as_of_date": "2025-02-30"},
+        ["ltv_as_of_date must be a calendar date as YYYY-MM-DD"],
+    ),
+    "segment_cutoffs_reversed": (
+        {"ltv_segment_vip_min_rank": 0.5, "ltv_segment_high_min_rank": 0.75,
+         "ltv_segment_medium_min_rank": 0.9},
+        ["ltv_segment_medium_min_rank < ltv_segment_high_min_rank <"
+         " ltv_segment_vip_min_rank must be numbers strictly between 0 and 1"],
+    ),
+    "bucket_edge_as_text": (
+        {"ltv_bucket_edges": [0, "50", 100]},
+        ["ltv_bucket_edges must be a list of numbers that starts at 0"],
+    ),
+    "statuses_and_currency_not_text": (
+        {"ltv_revenue_statuses": "paid", "ltv_known_statuses": [1, 2],
+         "ltv_reporting_currency": 840},
+        ["ltv_revenue_statuses must be a list of order statuses as text",
+         "ltv_known_statuses must be a list of order statuses as text",
+         "ltv_reporting_currency must be a currency code as text"],
+    ),
+    "numbers": (
+        {"ltv_to_cac_target": 0, "ltv_freshness_warn_after_days": "one",
+         "ltv_freshness_error_after_days": 0, "ltv_clv_backtest_holdout_days": 1.5,
+         "ltv_clv_max_fit_age_days": -1, "ltv_clv_monthly_discount_rate": "1%"},
+        ["ltv_to_cac_target must be a number above 0, got: 0",
+         "ltv_freshness_warn_after_days must be a whole number of days above 0",
+         "ltv_freshness_error_after_days must be a whole number of days above 0",
+         "ltv_clv_backtest_holdout_days must be a whole number of days above 0",
+         "ltv_clv_max_fit_age_days must be a whole number of days, 0 or more",
+         "ltv_clv_monthly_discount_rate must be a number, 0 or more"],
+    ),
+}
+
+
+def mart_rows(outcome: Outcome) -> dict:
+    """Every published mart's rows, sorted: equal means unchanged."""
+    return {
+        mart: sorted(map(repr, outcome.read(f"select * from {MART_SCHEMA}.{mart}")))
+        for mart in MARTS
+    }
+
+
+@pytest.fixture(scope="module")
+def wrong_var_runs(outcomes, tmp_path_factory):
+    """Each wrong var in a build over the published DuckDB marts of raw_shapes,
+    with the marts before and after all of them."""
+    outcome = outcomes["raw_shapes_duckdb"]
+    assert_built(outcome)
+    before = mart_rows(outcome)
+    work_dir = tmp_path_factory.mktemp("wrong_vars")
+    runs = {}
+    for name, (wrong, _) in WRONG_VARS.items():
+        vars_json = dbt_vars(AS_OF, QUOTED_SCHEMA, **{**QUOTED_VARS, **wrong})
+        runs[name] = run_dbt(["build", "--vars", vars_json], outcome.env, work_dir, name)
+    return runs, before, mart_rows(outcome)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_VARS))
+def test_wrong_vars_are_refused_before_anything_runs(wrong_var_runs, name):
+    runs, before, after = wrong_var_runs
+    run = runs[name]
+    assert run.returncode != 0
+    assert "Wrong vars (set in dbt_project.yml or with --vars):" in run.output
+    for message in WRONG_VARS[name][1]:
+        assert message in run.output, run.output[-3000:]
+    # Nothing ran: the published marts are the last good build's.
+    assert not run.results
+    assert after == before

@@ -21,7 +21,7 @@ renamed as (
         lower(trim(status)) as order_status,
         coalesce(
             nullif(upper(trim(currency)), ''),
-            '{{ var("ltv_reporting_currency") }}'
+            {{ ltv_string_literal(var("ltv_reporting_currency")) }}
         ) as currency_code,
 
         ---------- numerics
