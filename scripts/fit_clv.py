@@ -1,153 +1,402 @@
-"""Fit the BG/NBD and Gamma-Gamma models on a target's user_rfm and store the fit.
+"""Fit BG/NBD and Gamma-Gamma on a target's data and store both fits of a build.
 
-`make fit-clv` runs this (after building +user_rfm) with the build's settings:
+`make fit-clv` runs this with the build's target and vars:
 
     .venv/bin/python scripts/fit_clv.py --target postgres --vars '{"ltv_source_schema": "shop_raw"}'
 
-It reads the target's user_rfm through dbt (any engine: DuckDB, PostgreSQL, Spark),
-grouped by (frequency, recency, T) and by (frequency, monetary_value), finds the
-maximum-likelihood estimates with scipy (no penalty; spec, "Predictive CLV"), and
-stores them with `dbt run-operation ltv_clv_store_fit` in the fit table (source
-clv.clv_fits), tagged with the source identity (macro ltv_clv_source_identity) and the
-as-of date, where the next `dbt build` with the same target and vars scores with them.
-`--seed-csv PATH` writes the fit as the demo's seed (seeds/demo/demo_clv_fit.csv)
-instead. Log-likelihoods are totals over the fitted rows, in days, in the published
-form; the fitting functions take plain arrays and are tested on their own.
+It builds what it reads (`dbt build` of +int_revenue_days_aggregated: a subset
+build, which never publishes a mart), then fits twice: as of the build's as-of date
+(the fit user_clv scores with) and as of that date minus var
+ltv_clv_backtest_holdout_days (the calibration fit of clv_backtest). Each fit reads
+the grouped RFM rows, distinct (x, t_x, T) and (x, m) with their counts, through the
+engine's own driver (one query, compiled by dbt: macro ltv_clv_fit_groups_sql),
+finds the maximum-likelihood estimates (no penalty; spec, "Predictive CLV") with
+L-BFGS-B on the log-parameters and analytic gradients, and stores them in the fit
+table (source clv.clv_fits) with a parameterized insert, tagged with the source
+identity (macro ltv_clv_source_identity) and its as-of date; the next `dbt build`
+with the same target and vars scores with them. It prints each parameter with its
+unit, the customers fitted and the log-likelihood; -v adds dbt's output and the
+timings. `--seed-csv PATH` writes the fits as the demo's seed
+(seeds/demo/demo_clv_fit.csv) instead of storing them. Log-likelihoods are totals
+over the fitted rows, in days, in the published form; the fitting functions take
+plain arrays and are tested on their own.
 """
 
 import argparse
+import contextlib
 import csv
+import datetime
+import io
 import json
 import os
 import sys
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BG_NBD_PARAMETERS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMETERS = ("p", "q", "v")
+# Log-parameters stay within e^-25..e^25 (1e-11..7e10): a parameter that runs to a
+# bound is a limit of the model (say, no dropout), which the fit then names.
+LOG_BOUND = 25.0
+# A parameter above this is "very large": the model's limit, not a finite estimate.
+LARGE = 1e6
+# What a pair of parameters running to infinity together means (their ratio stays).
+LIMIT_MEANINGS = {
+    ("r", "alpha"): "purchase rates hardly differ between customers",
+    ("a", "b"): "the data shows almost no dropout",
+    ("q", "v"): "mean spend hardly differs between customers",
+}
+
+
+class Fit(NamedTuple):
+    """One model's maximum-likelihood fit."""
+
+    model: str
+    parameters: dict  # name -> value
+    log_likelihood: float  # total over the fitted rows, in days
+    customers: int
+    notes: list  # sentences about parameters at a limit of the model
+
+
+# ------------------------------------------------------------- the models
+
+
+def _weights(weights, like):
+    return np.ones_like(like) if weights is None else np.asarray(weights, dtype=float)
 
 
 def bg_nbd_log_likelihood(params, x, t_x, T, weights=None):
     """Total BG/NBD log-likelihood (Fader, Hardie and Lee 2005, eq. 7) of the rows."""
-    r, alpha, a, b = params
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
-    first = (
-        gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    return bg_nbd_value_and_gradient(params, x, t_x, T, _weights(weights, x))[0]
+
+
+def bg_nbd_value_and_gradient(params, x, t_x, T, weights):
+    """The total BG/NBD log-likelihood and its gradient in (r, alpha, a, b).
+
+    Per row: lnG(r+x) - lnG(r) + r ln(alpha) + lnG(a+b) + lnG(b+x) - lnG(b)
+    - lnG(a+b+x) + ln(A + D), A = (alpha+T)^-(r+x) (alive at T), D = (x>0) a/(b+x-1)
+    (alpha+t_x)^-(r+x) (dropped after the last purchase); A and D are summed as
+    logarithms, and their shares of A + D weight the gradient of ln(A + D)."""
+    r, alpha, a, b = params
+    ln_alive_base, ln_dropped_base = np.log(alpha + T), np.log(alpha + t_x)
+    ln_alive = -(r + x) * ln_alive_base
+    repeat = x > 0
+    ln_dropped = np.full_like(x, -np.inf)
+    ln_dropped[repeat] = (
+        np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * ln_dropped_base[repeat]
     )
-    alive = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dropped = np.where(
-            x > 0,
-            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
-            - (r + x) * np.log(alpha + t_x),
-            -np.inf,
-        )
-    return float(np.sum(weights * (first + np.logaddexp(alive, dropped))))
+    ln_total = np.logaddexp(ln_alive, ln_dropped)
+    alive_share = np.exp(ln_alive - ln_total)
+    dropped_share = 1 - alive_share
+    dropped_share[~repeat] = 0.0
+    inverse_b = np.zeros_like(x)
+    inverse_b[repeat] = 1 / (b + x[repeat] - 1)
+    value = np.sum(weights * (
+        gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+        + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x) + ln_total
+    ))
+    gradient = np.array([
+        np.sum(weights * (
+            digamma(r + x) - digamma(r) + np.log(alpha)
+            - alive_share * ln_alive_base - dropped_share * ln_dropped_base
+        )),
+        np.sum(weights * (
+            r / alpha - (r + x) * (alive_share / (alpha + T) + dropped_share / (alpha + t_x))
+        )),
+        np.sum(weights * (digamma(a + b) - digamma(a + b + x) + dropped_share / a)),
+        np.sum(weights * (
+            digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x)
+            - dropped_share * inverse_b
+        )),
+    ])
+    return float(value), gradient
 
 
 def gamma_gamma_log_likelihood(params, x, m, weights=None):
     """Total Gamma-Gamma log-likelihood (Fader and Hardie 2013) of rows with x, m > 0."""
-    p, q, v = params
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
-    px = p * x
-    rows = (
+    return gamma_gamma_value_and_gradient(params, x, m, _weights(weights, x))[0]
+
+
+def gamma_gamma_value_and_gradient(params, x, m, weights):
+    """The total Gamma-Gamma log-likelihood and its gradient in (p, q, v). Per row:
+    lnG(px+q) - lnG(px) - lnG(q) + q ln(v) + (px-1) ln(m) + px ln(x) - (px+q) ln(xm+v)."""
+    p, q, v = params
+    px, ln_spend = p * x, np.log(x * m + v)
+    value = np.sum(weights * (
         gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-        + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v)
+        + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * ln_spend
+    ))
+    shared = digamma(px + q)
+    gradient = np.array([
+        np.sum(weights * x * (shared - digamma(px) + np.log(m) + np.log(x) - ln_spend)),
+        np.sum(weights * (shared - digamma(q) + np.log(v) - ln_spend)),
+        np.sum(weights * (q / v - (px + q) / (x * m + v))),
+    ])
+    return float(value), gradient
+
+
+# ------------------------------------------------------------- the optimizer
+
+
+def maximize(value_and_gradient, start):
+    """(parameters, value) at the maximum of value_and_gradient(params) over
+    positive params: L-BFGS-B on their logarithms, within e^+-LOG_BOUND, so that a
+    model's limit (a parameter running to infinity) stops at the bound in bounded
+    time. The function should be of order 1 (a mean over the rows)."""
+    def negative(log_params):
+        params = np.exp(log_params)
+        value, gradient = value_and_gradient(params)
+        if not np.isfinite(value):
+            return 1e300, np.zeros_like(log_params)
+        return -value, -gradient * params
+
+    result = minimize(
+        negative, np.log(np.asarray(start, dtype=float)), jac=True, method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+        options={"ftol": 0.0, "gtol": 1e-12, "maxiter": 2000, "maxcor": 20},
     )
-    return float(np.sum(weights * rows))
+    return np.exp(result.x), -result.fun
 
 
-def maximize(log_likelihood, start):
-    """The maximum of log_likelihood(params) over positive params (log scale)."""
-    def objective(log_params):
-        value = log_likelihood(np.exp(log_params))
-        return -value if np.isfinite(value) else 1e300
-
-    start = np.log(np.asarray(start, dtype=float))
-    best = minimize(objective, start, method="BFGS", options={"gtol": 1e-10})
-    polished = minimize(
-        objective, best.x, method="Nelder-Mead",
-        options={"xatol": 1e-12, "fatol": 1e-12, "maxiter": 20000, "maxfev": 40000},
-    )
-    chosen = polished if polished.fun <= best.fun else best
-    again = minimize(objective, chosen.x, method="BFGS", options={"gtol": 1e-10})
-    if again.fun < chosen.fun:
-        chosen = again
-    return np.exp(chosen.x), -chosen.fun
+def limit_notes(parameters):
+    """Sentences about the parameters that ran to a limit of the model."""
+    large = {name for name, value in parameters.items() if value > LARGE}
+    notes = []
+    for pair, meaning in LIMIT_MEANINGS.items():
+        if set(pair) <= large:
+            notes.append(f"{pair[0]} and {pair[1]} are very large: {meaning}")
+            large -= set(pair)
+    notes += [f"{name} is very large ({parameters[name]:.3g}): the fit is at a limit "
+              "of the model" for name in sorted(large)]
+    small = [name for name, value in parameters.items() if value < np.exp(-LOG_BOUND + 1)]
+    notes += [f"{name} is near 0: the fit is at a limit of the model" for name in small]
+    return notes
 
 
 def fit_bg_nbd(x, t_x, T, weights=None):
-    """(dict of r, alpha, a, b; total log-likelihood) at the maximum."""
+    """The BG/NBD fit of rows (x, t_x, T), each row counted `weights` times."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    weights = _weights(weights, x)
     total = weights.sum()
     scale = max(float(np.sum(weights * T) / total), 1.0)
     # Optimized on the mean log-likelihood (its size does not depend on the rows).
-    params, mean = maximize(
-        lambda p: bg_nbd_log_likelihood(p, x, t_x, T, weights) / total,
+    values, mean = maximize(
+        lambda p: tuple(v / total for v in bg_nbd_value_and_gradient(p, x, t_x, T, weights)),
         [1.0, scale, 1.0, 1.0],
     )
-    return dict(zip(BG_NBD_PARAMETERS, params)), mean * total
+    parameters = dict(zip(BG_NBD_PARAMETERS, map(float, values)))
+    return Fit("bg_nbd", parameters, mean * total, int(total), limit_notes(parameters))
 
 
 def fit_gamma_gamma(x, m, weights=None):
-    """(dict of p, q, v; total log-likelihood) at the maximum, rows with x, m > 0."""
+    """The Gamma-Gamma fit of rows (x, m) with x, m > 0, each counted `weights` times."""
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    weights = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    weights = _weights(weights, x)
     total = weights.sum()
-    params, mean = maximize(
-        lambda p: gamma_gamma_log_likelihood(p, x, m, weights) / total,
+    values, mean = maximize(
+        lambda p: tuple(v / total for v in gamma_gamma_value_and_gradient(p, x, m, weights)),
         [1.0, 1.0, max(float(np.sum(weights * m) / total), 1.0)],
     )
-    return dict(zip(GAMMA_GAMMA_PARAMETERS, params)), mean * total
+    parameters = dict(zip(GAMMA_GAMMA_PARAMETERS, map(float, values)))
+    return Fit("gamma_gamma", parameters, mean * total, int(total), limit_notes(parameters))
 
 
-def fit_rows(bg_groups, gg_groups):
-    """Fit rows (model, parameter, value, fitted_customers, log_likelihood) of groups
-    [(x, t_x, T, count)] and [(x, m, count)]."""
-    x, t_x, T, count = (np.array(column, dtype=float) for column in zip(*bg_groups))
-    bg, bg_ll = fit_bg_nbd(x, t_x, T, count)
-    if not gg_groups:
-        sys.exit("fit_clv: no user with a repeat purchase of positive value: "
+def fit_groups(groups):
+    """Both fits of one as-of date from its grouped rows: columns model, frequency,
+    recency, t, monetary_value, customers (macro ltv_clv_fit_groups_sql)."""
+    bg = groups["model"] == "bg_nbd"
+    gg = ~bg
+    if not bg.any():
+        sys.exit("fit_clv: no customer with a revenue order: nothing to fit")
+    if not gg.any():
+        sys.exit("fit_clv: no customer with a repeat purchase of positive value: "
                  "the Gamma-Gamma model cannot be fitted")
-    gx, gm, gcount = (np.array(column, dtype=float) for column in zip(*gg_groups))
-    gg, gg_ll = fit_gamma_gamma(gx, gm, gcount)
-    rows = []
-    for model, params, customers, ll in (
-        ("bg_nbd", bg, int(count.sum()), bg_ll),
-        ("gamma_gamma", gg, int(gcount.sum()), gg_ll),
-    ):
-        for name, value in params.items():
-            rows.append({
-                "model": model, "parameter": name, "value": float(value),
-                "fitted_customers": customers, "log_likelihood": float(ll),
-            })
-    return rows
+    return [
+        fit_bg_nbd(groups["frequency"][bg], groups["recency"][bg], groups["t"][bg],
+                   groups["customers"][bg]),
+        fit_gamma_gamma(groups["frequency"][gg], groups["monetary_value"][gg],
+                        groups["customers"][gg]),
+    ]
 
 
-# ------------------------------------------------------------------------ with dbt
+# ------------------------------------------------------------- dbt and the warehouse
 
 
-def dbt(args):
+def invoke_dbt(args, verbose):
+    """dbt in-process; its output only when verbose (errors always). Exits on failure."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(args)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(sys.stdout if verbose else output):
+        result = dbtRunner().invoke(args)
     if not result.success:
-        sys.exit(f"fit_clv: dbt {args[0]} failed: {result.exception or ''}")
+        sys.stderr.write(output.getvalue())
+        sys.exit(f"fit_clv: dbt {args[0]} failed: {result.exception or 'see above'}")
     return result
 
 
-def query(sql, common):
-    """Rows of a query compiled by dbt on the target (refs and macros allowed)."""
-    result = dbt(["show", "--inline", sql, "--limit", "-1", "--quiet", *common])
-    return [tuple(row) for row in result.result.results[0].agate_table.rows]
+def fit_plan(common, verbose):
+    """The plan of macro ltv_clv_fit_plan: identity, as-of dates, SQL, fit table."""
+    result = invoke_dbt(
+        ["compile", "--inline", "{{ tojson(ltv_clv_fit_plan()) }}", *common], verbose
+    )
+    return json.loads(result.result.results[0].node.compiled_code)
+
+
+def profile_settings(profiles_dir, target):
+    """The target's settings from profiles.yml, rendered as dbt renders them."""
+    import yaml
+    from dbt.config.profile import Profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(os.environ)
+    raw = yaml.safe_load((Path(profiles_dir) / "profiles.yml").read_text())
+    return Profile.render_profile(raw["ltv"], "ltv", target, ProfileRenderer({}))[1]
+
+
+class Warehouse:
+    """The target through its own DB-API driver: DuckDB or psycopg2."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        if settings["type"] == "duckdb":
+            import duckdb
+
+            self.connection = duckdb.connect(settings["path"])
+            self.placeholder = "?"
+        else:
+            import psycopg2
+
+            self.connection = psycopg2.connect(
+                host=settings["host"], port=settings["port"], user=settings["user"],
+                password=settings.get("password") or "", dbname=settings["dbname"],
+            )
+            self.placeholder = "%s"
+
+    def query(self, sql):
+        """Column name -> numpy array of the query's rows."""
+        cursor = self.connection.cursor()
+        cursor.execute(sql)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+        self.connection.commit()
+        return columns_of(names, rows)
+
+    def store(self, plan, rows, as_of_dates):
+        """Replace this source's fits of these as-of dates with `rows`, in one
+        transaction."""
+        cursor = self.connection.cursor()
+        cursor.execute(plan["create_schema_sql"])
+        cursor.execute(plan["create_table_sql"])
+        marks = ", ".join([self.placeholder] * 8)
+        for as_of in as_of_dates:
+            cursor.execute(
+                f"delete from {plan['fit_table']} where source_identity = "
+                f"{self.placeholder} and fitted_as_of_date = cast({self.placeholder} as date)",
+                (plan["source_identity"], as_of),
+            )
+        cursor.executemany(
+            f"insert into {plan['fit_table']} values ({marks})",
+            [(plan["source_identity"], *row) for row in rows],
+        )
+        self.connection.commit()
+
+    def close(self):
+        self.connection.close()
+
+
+class SparkWarehouse:
+    """Spark through the session dbt's build left in this process (method session)."""
+
+    def __init__(self, settings):
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder.enableHiveSupport()
+        for key, value in (settings.get("server_side_parameters") or {}).items():
+            builder = builder.config(key, value)
+        self.spark = builder.getOrCreate()
+
+    def query(self, sql):
+        frame = self.spark.sql(sql)
+        return columns_of(frame.columns, [tuple(row) for row in frame.collect()])
+
+    def store(self, plan, rows, as_of_dates):
+        """Append `rows` (Spark tables without Delta cannot delete): of two fits of
+        one source and as-of date, clv_model_parameters takes the later one."""
+        self.spark.sql(plan["create_schema_sql"])
+        self.spark.sql(plan["create_table_sql"])
+        names = ("identity", "model", "parameter", "value", "as_of", "customers",
+                 "log_likelihood", "fitted_at")
+        for row in rows:
+            self.spark.sql(
+                f"insert into {plan['fit_table']} values (:identity, :model, :parameter,"
+                " :value, cast(:as_of as date), :customers, :log_likelihood,"
+                " cast(:fitted_at as timestamp))",
+                args=dict(zip(names, (plan["source_identity"], *row[:-1],
+                                      row[-1].isoformat(sep=" ")))),
+            )
+
+    def close(self):
+        pass
+
+
+def columns_of(names, rows):
+    """Column name -> numpy array (text columns as str, numbers as float)."""
+    columns = {}
+    for index, name in enumerate(names):
+        values = [row[index] for row in rows]
+        numeric = name not in ("fitted_as_of_date", "model")
+        columns[name.lower()] = np.array(
+            [np.nan if v is None else float(v) for v in values] if numeric
+            else [str(v) for v in values]
+        )
+    return columns
+
+
+def connect(settings):
+    return SparkWarehouse(settings) if settings["type"] == "spark" else Warehouse(settings)
+
+
+# ------------------------------------------------------------- the command
+
+
+def fit_rows(fits, as_of, fitted_at):
+    """Rows of the fit table after the identity: model, parameter, value,
+    fitted_as_of_date, fitted_customers, log_likelihood, fitted_at."""
+    return [
+        (fit.model, name, value, as_of, fit.customers, fit.log_likelihood, fitted_at)
+        for fit in fits for name, value in fit.parameters.items()
+    ]
+
+
+UNITS = {
+    "r": "(shape of purchase rates)", "alpha": "days (scale of purchase rates)",
+    "a": "(shape of dropout)", "b": "(shape of dropout)",
+    "p": "(shape of spend per purchase)", "q": "(shape of mean spend)",
+}
+
+
+def report(kind, as_of, fits, currency):
+    """Print one as-of date's fits: each parameter with its unit, the customers
+    fitted, the log-likelihood, and what a parameter at a limit means."""
+    print(f"{kind} fit as of {as_of}")
+    for fit in fits:
+        print(f"  {fit.model}: {fit.customers} customers, "
+              f"log-likelihood {fit.log_likelihood:.6f}")
+        for name, value in fit.parameters.items():
+            unit = UNITS.get(name, f"{currency} (scale of mean spend)")
+            print(f"    {name:6} {value:.10g} {unit}")
+        for note in fit.notes:
+            print(f"    note: {note}")
 
 
 def main(argv=None):
@@ -156,57 +405,71 @@ def main(argv=None):
     parser.add_argument("--vars", default="{}")
     parser.add_argument("--profiles-dir", default=str(PROJECT_DIR))
     parser.add_argument("--project-dir", default=str(PROJECT_DIR))
-    parser.add_argument("--seed-csv", help="write the fit here as the demo seed")
+    parser.add_argument("--seed-csv", help="write the fits here as the demo seed")
+    parser.add_argument("--timings", help="write the steps' seconds here (JSON)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="dbt's output and the steps' seconds too")
     args = parser.parse_args(argv)
     common = [
         "--project-dir", args.project_dir, "--profiles-dir", args.profiles_dir,
-        "--target", args.target, "--vars", args.vars,
+        "--target", args.target, "--vars", pinned_vars(args.vars),
     ]
-    double = "{{ ltv_double_type() }}"
-    as_of = query(
-        "select distinct cast(as_of_date as {{ dbt.type_string() }}) "
-        "from {{ ref('user_rfm') }}", common,
-    )
-    if len(as_of) != 1:
-        sys.exit(f"fit_clv: user_rfm must hold one as-of date, it holds {len(as_of)}: "
-                 "build it first (make fit-clv does)")
-    fitted_as_of = str(as_of[0][0])[:10]
-    bg_groups = query(
-        f"select cast(frequency as {double}), cast(recency as {double}), "
-        f"cast(t as {double}), count(*) from {{{{ ref('user_rfm') }}}} "
-        "group by frequency, recency, t", common,
-    )
-    gg_groups = query(
-        f"select cast(frequency as {double}), cast(monetary_value as {double}), "
-        f"count(*) from {{{{ ref('user_rfm') }}}} "
-        "where frequency > 0 and monetary_value > 0 "
-        "group by frequency, monetary_value", common,
-    )
-    rows = fit_rows(bg_groups, gg_groups)
-    for row in rows:
-        print(f"{row['model']:12} {row['parameter']:6} {row['value']:.10g}")
+    timings = {}
+    started = time.perf_counter()
+    invoke_dbt(["build", "--select", "+int_revenue_days_aggregated",
+                "--indirect-selection", "cautious", "--exclude-resource-type",
+                "unit_test", *common], args.verbose)
+    timings["build_s"] = time.perf_counter() - started
+    plan = fit_plan(common, args.verbose)
+    warehouse = connect(profile_settings(args.profiles_dir, args.target))
+    groups = warehouse.query(plan["groups_sql"])
+    timings["read_s"] = time.perf_counter() - started - sum(timings.values())
+    fitted_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    rows = []
+    for kind, as_of in plan["as_of_dates"].items():
+        chosen = groups["fitted_as_of_date"] == as_of
+        fits = fit_groups({name: column[chosen] for name, column in groups.items()})
+        report(kind.capitalize(), as_of, fits, plan["currency"])
+        rows += fit_rows(fits, as_of, fitted_at)
+    timings["fit_s"] = time.perf_counter() - started - sum(timings.values())
     if args.seed_csv:
-        write_seed(rows, fitted_as_of, args.seed_csv)
+        write_seed(rows, args.seed_csv)
     else:
-        dbt([
-            "run-operation", "ltv_clv_store_fit", "--args",
-            json.dumps({"rows": rows, "fitted_as_of_date": fitted_as_of}), *common,
-        ])
+        warehouse.store(plan, rows, list(plan["as_of_dates"].values()))
+    warehouse.close()
+    timings["store_s"] = time.perf_counter() - started - sum(timings.values())
+    finish(timings, args)
 
 
-def write_seed(rows, fitted_as_of, path):
+def pinned_vars(vars_text):
+    """The vars with ltv_as_of_date set (today, UTC, when null, as macro
+    ltv_as_of_date does): the build and the fit's queries see one date."""
+    values = json.loads(vars_text or "{}")
+    if not values.get("ltv_as_of_date"):
+        values["ltv_as_of_date"] = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    return json.dumps(values)
+
+
+def finish(timings, args):
+    """The steps' seconds: printed when verbose, written to --timings."""
+    timings = {name: round(seconds, 3) for name, seconds in timings.items()}
+    if args.verbose:
+        print("seconds: " + ", ".join(f"{k[:-2]} {v}" for k, v in timings.items()))
+    if args.timings:
+        Path(args.timings).write_text(json.dumps(timings))
+
+
+def write_seed(rows, path):
+    """The fits as seeds/demo/demo_clv_fit.csv: identity 'demo', and a fitted_at
+    older than any refit, so that `make fit-clv` on the demo wins over it."""
     columns = ["source_identity", "model", "parameter", "value", "fitted_as_of_date",
                "fitted_customers", "log_likelihood", "fitted_at"]
     with open(path, "w", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(columns)
-        for row in rows:
-            writer.writerow([
-                "demo", row["model"], row["parameter"], repr(row["value"]),
-                fitted_as_of, row["fitted_customers"], repr(row["log_likelihood"]),
-                # Older than any refit: `make fit-clv` on the demo wins over it.
-                "2000-01-01 00:00:00",
-            ])
+        for model, parameter, value, as_of, customers, ll, _ in rows:
+            writer.writerow(["demo", model, parameter, repr(value), as_of, customers,
+                             repr(ll), "2000-01-01 00:00:00"])
 
 
 if __name__ == "__main__":
