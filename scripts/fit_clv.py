@@ -41,18 +41,26 @@ from scipy.special import digamma, gammaln
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BG_NBD_PARAMETERS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMETERS = ("p", "q", "v")
-# Log-parameters stay within e^-25..e^25 (1e-11..7e10): a parameter that runs to a
-# bound is a limit of the model (say, no dropout), which the fit then names.
+# Log-parameters stay within e^-25..e^25 (1e-11..7e10), so that a fit that runs to
+# a limit of the model (say, no dropout) stops in bounded time and names it.
 LOG_BOUND = 25.0
 # A parameter above this is "very large": the model's limit, not a finite estimate.
 LARGE = 1e6
-# What a pair of parameters running to infinity together means (their ratio stays).
-LIMIT_MEANINGS = {
-    ("r", "alpha"): "purchase rates hardly differ between customers",
-    ("a", "b"): "the data shows almost no dropout",
-    ("q", "v"): "mean spend hardly differs between customers",
-}
-
+# The limits of the models that data can reach, as (model, test, what it means):
+# parameters that run to infinity or to 0 while the likelihood still grows.
+LIMITS = (
+    ("bg_nbd", lambda p: p["a"] > LARGE and p["b"] > LARGE,
+     "a and b are very large: the data shows almost no dropout"),
+    ("bg_nbd", lambda p: p["a"] <= LARGE and p["a"] / (p["a"] + p["b"]) < 1 / LARGE,
+     "a / (a + b), the chance to drop out after a purchase, is almost 0: the data "
+     "shows almost no dropout"),
+    ("bg_nbd", lambda p: p["r"] > LARGE and p["alpha"] > LARGE,
+     "r and alpha are very large: purchase rates hardly differ between customers"),
+    ("gamma_gamma", lambda p: p["q"] > LARGE and p["v"] > LARGE,
+     "q and v are very large: mean spend hardly differs between customers"),
+    ("gamma_gamma", lambda p: p["p"] > LARGE,
+     "p is very large: a customer's spend hardly differs between purchases"),
+)
 
 class Fit(NamedTuple):
     """One model's maximum-likelihood fit."""
@@ -71,76 +79,111 @@ def _weights(weights, like):
     return np.ones_like(like) if weights is None else np.asarray(weights, dtype=float)
 
 
+class BgNbdRows:
+    """Rows (x, t_x, T) with weights, as the BG/NBD likelihood reads them fast: the
+    terms in x alone once per distinct x, the rows without repeat purchases apart.
+
+    Per row the log-likelihood is lnG(r+x) - lnG(r) + r ln(alpha) + lnG(a+b)
+    + lnG(b+x) - lnG(b) - lnG(a+b+x) + ln(A + D), A = (alpha+T)^-(r+x) (alive at T),
+    D = (x>0) a/(b+x-1) (alpha+t_x)^-(r+x) (dropped after the last purchase); A and D
+    are added as logarithms, and their shares of A + D weight the gradient of
+    ln(A + D)."""
+
+    def __init__(self, x, t_x, T, weights=None):
+        x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+        weights = _weights(weights, x)
+        self.total = weights.sum()
+        self.mean_T = float(np.sum(weights * T) / self.total)
+        self.distinct_x, inverse = np.unique(x, return_inverse=True)
+        self.weight_per_x = np.bincount(inverse, weights)
+        repeat = x > 0
+        self.once_T, self.once_weights = T[~repeat], weights[~repeat]
+        self.x, self.t_x, self.T = x[repeat], t_x[repeat], T[repeat]
+        self.weights = weights[repeat]
+
+    def value_and_gradient(self, params):
+        """The total log-likelihood and its gradient in (r, alpha, a, b)."""
+        r, alpha, a, b = params
+        n, ux, wx = self.total, self.distinct_x, self.weight_per_x
+        value = np.dot(wx, gammaln(r + ux) + gammaln(b + ux) - gammaln(a + b + ux)) + n * (
+            -gammaln(r) + r * np.log(alpha) + gammaln(a + b) - gammaln(b))
+        digamma_ab = digamma(a + b + ux)
+        gradient = np.array([
+            np.dot(wx, digamma(r + ux)) + n * (np.log(alpha) - digamma(r)),
+            n * r / alpha,
+            n * digamma(a + b) - np.dot(wx, digamma_ab),
+            n * (digamma(a + b) - digamma(b)) + np.dot(wx, digamma(b + ux) - digamma_ab),
+        ])
+        # No repeat purchase: ln(A + D) = -r ln(alpha + T).
+        ln_once = np.log(alpha + self.once_T)
+        value -= r * np.dot(self.once_weights, ln_once)
+        gradient[0] -= np.dot(self.once_weights, ln_once)
+        gradient[1] -= r * np.sum(self.once_weights / (alpha + self.once_T))
+        # Repeat purchases: A and D.
+        w, k = self.weights, r + self.x
+        ln_alive_base, ln_dropped_base = np.log(alpha + self.T), np.log(alpha + self.t_x)
+        ln_alive = -k * ln_alive_base
+        ln_dropped = np.log(a) - np.log(b + self.x - 1) - k * ln_dropped_base
+        ln_total = np.logaddexp(ln_alive, ln_dropped)
+        alive = w * np.exp(ln_alive - ln_total)
+        dropped = w * np.exp(ln_dropped - ln_total)
+        value += np.dot(w, ln_total)
+        gradient -= [
+            np.dot(alive, ln_alive_base) + np.dot(dropped, ln_dropped_base),
+            np.dot(k, alive / (alpha + self.T) + dropped / (alpha + self.t_x)),
+            -np.sum(dropped) / a,
+            np.sum(dropped / (b + self.x - 1)),
+        ]
+        return float(value), gradient
+
+
 def bg_nbd_log_likelihood(params, x, t_x, T, weights=None):
     """Total BG/NBD log-likelihood (Fader, Hardie and Lee 2005, eq. 7) of the rows."""
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    return bg_nbd_value_and_gradient(params, x, t_x, T, _weights(weights, x))[0]
+    return BgNbdRows(x, t_x, T, weights).value_and_gradient(params)[0]
 
 
-def bg_nbd_value_and_gradient(params, x, t_x, T, weights):
-    """The total BG/NBD log-likelihood and its gradient in (r, alpha, a, b).
+class GammaGammaRows:
+    """Rows (x, m) with x, m > 0 and weights, as the Gamma-Gamma likelihood reads
+    them fast: the terms in x alone once per distinct x, those without the
+    parameters summed once. Per row: lnG(px+q) - lnG(px) - lnG(q) + q ln(v)
+    + (px-1) ln(m) + px ln(x) - (px+q) ln(xm+v)."""
 
-    Per row: lnG(r+x) - lnG(r) + r ln(alpha) + lnG(a+b) + lnG(b+x) - lnG(b)
-    - lnG(a+b+x) + ln(A + D), A = (alpha+T)^-(r+x) (alive at T), D = (x>0) a/(b+x-1)
-    (alpha+t_x)^-(r+x) (dropped after the last purchase); A and D are summed as
-    logarithms, and their shares of A + D weight the gradient of ln(A + D)."""
-    r, alpha, a, b = params
-    ln_alive_base, ln_dropped_base = np.log(alpha + T), np.log(alpha + t_x)
-    ln_alive = -(r + x) * ln_alive_base
-    repeat = x > 0
-    ln_dropped = np.full_like(x, -np.inf)
-    ln_dropped[repeat] = (
-        np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * ln_dropped_base[repeat]
-    )
-    ln_total = np.logaddexp(ln_alive, ln_dropped)
-    alive_share = np.exp(ln_alive - ln_total)
-    dropped_share = 1 - alive_share
-    dropped_share[~repeat] = 0.0
-    inverse_b = np.zeros_like(x)
-    inverse_b[repeat] = 1 / (b + x[repeat] - 1)
-    value = np.sum(weights * (
-        gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x) + ln_total
-    ))
-    gradient = np.array([
-        np.sum(weights * (
-            digamma(r + x) - digamma(r) + np.log(alpha)
-            - alive_share * ln_alive_base - dropped_share * ln_dropped_base
-        )),
-        np.sum(weights * (
-            r / alpha - (r + x) * (alive_share / (alpha + T) + dropped_share / (alpha + t_x))
-        )),
-        np.sum(weights * (digamma(a + b) - digamma(a + b + x) + dropped_share / a)),
-        np.sum(weights * (
-            digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x)
-            - dropped_share * inverse_b
-        )),
-    ])
-    return float(value), gradient
+    def __init__(self, x, m, weights=None):
+        x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+        weights = _weights(weights, x)
+        self.total = weights.sum()
+        self.mean_m = float(np.sum(weights * m) / self.total)
+        self.distinct_x, inverse = np.unique(x, return_inverse=True)
+        self.weight_per_x = np.bincount(inverse, weights)
+        self.spend, self.weights, self.weighted_x = x * m, weights, weights * x
+        self.sum_ln_spend = np.dot(self.weighted_x, np.log(m) + np.log(x))
+        self.sum_ln_m = np.dot(weights, np.log(m))
+
+    def value_and_gradient(self, params):
+        """The total log-likelihood and its gradient in (p, q, v)."""
+        p, q, v = params
+        n, ux, wx = self.total, self.distinct_x, self.weight_per_x
+        ln_total = np.log(self.spend + v)
+        digamma_pq = digamma(p * ux + q)
+        value = (
+            np.dot(wx, gammaln(p * ux + q) - gammaln(p * ux))
+            + n * (q * np.log(v) - gammaln(q)) + p * self.sum_ln_spend - self.sum_ln_m
+            - p * np.dot(self.weighted_x, ln_total) - q * np.dot(self.weights, ln_total)
+        )
+        shares = (p * self.weighted_x + q * self.weights) / (self.spend + v)
+        gradient = np.array([
+            np.dot(wx * ux, digamma_pq - digamma(p * ux)) + self.sum_ln_spend
+            - np.dot(self.weighted_x, ln_total),
+            np.dot(wx, digamma_pq) + n * (np.log(v) - digamma(q))
+            - np.dot(self.weights, ln_total),
+            n * q / v - np.sum(shares),
+        ])
+        return float(value), gradient
 
 
 def gamma_gamma_log_likelihood(params, x, m, weights=None):
     """Total Gamma-Gamma log-likelihood (Fader and Hardie 2013) of rows with x, m > 0."""
-    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    return gamma_gamma_value_and_gradient(params, x, m, _weights(weights, x))[0]
-
-
-def gamma_gamma_value_and_gradient(params, x, m, weights):
-    """The total Gamma-Gamma log-likelihood and its gradient in (p, q, v). Per row:
-    lnG(px+q) - lnG(px) - lnG(q) + q ln(v) + (px-1) ln(m) + px ln(x) - (px+q) ln(xm+v)."""
-    p, q, v = params
-    px, ln_spend = p * x, np.log(x * m + v)
-    value = np.sum(weights * (
-        gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-        + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * ln_spend
-    ))
-    shared = digamma(px + q)
-    gradient = np.array([
-        np.sum(weights * x * (shared - digamma(px) + np.log(m) + np.log(x) - ln_spend)),
-        np.sum(weights * (shared - digamma(q) + np.log(v) - ln_spend)),
-        np.sum(weights * (q / v - (px + q) / (x * m + v))),
-    ])
-    return float(value), gradient
+    return GammaGammaRows(x, m, weights).value_and_gradient(params)[0]
 
 
 # ------------------------------------------------------------- the optimizer
@@ -166,47 +209,42 @@ def maximize(value_and_gradient, start):
     return np.exp(result.x), -result.fun
 
 
-def limit_notes(parameters):
-    """Sentences about the parameters that ran to a limit of the model."""
-    large = {name for name, value in parameters.items() if value > LARGE}
-    notes = []
-    for pair, meaning in LIMIT_MEANINGS.items():
-        if set(pair) <= large:
-            notes.append(f"{pair[0]} and {pair[1]} are very large: {meaning}")
-            large -= set(pair)
-    notes += [f"{name} is very large ({parameters[name]:.3g}): the fit is at a limit "
-              "of the model" for name in sorted(large)]
-    small = [name for name, value in parameters.items() if value < np.exp(-LOG_BOUND + 1)]
-    notes += [f"{name} is near 0: the fit is at a limit of the model" for name in small]
+def limit_notes(model, parameters):
+    """Sentences about the limits of the model that the fit reached, and about any
+    parameter at the optimizer's bounds (e^+-LOG_BOUND)."""
+    notes = [meaning for limit_model, reached, meaning in LIMITS
+             if limit_model == model and reached(parameters)]
+    notes += [
+        f"{name} = {value:.3g} is at the bound of the fit: the data sets no finite value"
+        for name, value in parameters.items()
+        if abs(np.log(value)) > LOG_BOUND - 1e-6
+    ]
     return notes
 
 
 def fit_bg_nbd(x, t_x, T, weights=None):
     """The BG/NBD fit of rows (x, t_x, T), each row counted `weights` times."""
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    weights = _weights(weights, x)
-    total = weights.sum()
-    scale = max(float(np.sum(weights * T) / total), 1.0)
+    rows = BgNbdRows(x, t_x, T, weights)
     # Optimized on the mean log-likelihood (its size does not depend on the rows).
     values, mean = maximize(
-        lambda p: tuple(v / total for v in bg_nbd_value_and_gradient(p, x, t_x, T, weights)),
-        [1.0, scale, 1.0, 1.0],
+        lambda p: tuple(v / rows.total for v in rows.value_and_gradient(p)),
+        [1.0, max(rows.mean_T, 1.0), 1.0, 1.0],
     )
     parameters = dict(zip(BG_NBD_PARAMETERS, map(float, values)))
-    return Fit("bg_nbd", parameters, mean * total, int(total), limit_notes(parameters))
+    return Fit("bg_nbd", parameters, mean * rows.total, int(rows.total),
+               limit_notes("bg_nbd", parameters))
 
 
 def fit_gamma_gamma(x, m, weights=None):
     """The Gamma-Gamma fit of rows (x, m) with x, m > 0, each counted `weights` times."""
-    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    weights = _weights(weights, x)
-    total = weights.sum()
+    rows = GammaGammaRows(x, m, weights)
     values, mean = maximize(
-        lambda p: tuple(v / total for v in gamma_gamma_value_and_gradient(p, x, m, weights)),
-        [1.0, 1.0, max(float(np.sum(weights * m) / total), 1.0)],
+        lambda p: tuple(v / rows.total for v in rows.value_and_gradient(p)),
+        [1.0, 1.0, max(rows.mean_m, 1.0)],
     )
     parameters = dict(zip(GAMMA_GAMMA_PARAMETERS, map(float, values)))
-    return Fit("gamma_gamma", parameters, mean * total, int(total), limit_notes(parameters))
+    return Fit("gamma_gamma", parameters, mean * rows.total, int(rows.total),
+               limit_notes("gamma_gamma", parameters))
 
 
 def fit_groups(groups):
