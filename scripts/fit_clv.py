@@ -92,7 +92,7 @@ class BgNbdRows:
     def __init__(self, x, t_x, T, weights=None):
         x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
         weights = _weights(weights, x)
-        self.total = weights.sum()
+        self.total = float(weights.sum())
         self.mean_T = float(np.sum(weights * T) / self.total)
         self.distinct_x, inverse = np.unique(x, return_inverse=True)
         self.weight_per_x = np.bincount(inverse, weights)
@@ -105,8 +105,10 @@ class BgNbdRows:
         """The total log-likelihood and its gradient in (r, alpha, a, b)."""
         r, alpha, a, b = params
         n, ux, wx = self.total, self.distinct_x, self.weight_per_x
-        value = np.dot(wx, gammaln(r + ux) + gammaln(b + ux) - gammaln(a + b + ux)) + n * (
-            -gammaln(r) + r * np.log(alpha) + gammaln(a + b) - gammaln(b))
+        value = (
+            np.dot(wx, gammaln(r + ux) + gammaln(b + ux) - gammaln(a + b + ux))
+            + n * (-gammaln(r) + r * np.log(alpha) + gammaln(a + b) - gammaln(b))
+        )
         digamma_ab = digamma(a + b + ux)
         gradient = np.array([
             np.dot(wx, digamma(r + ux)) + n * (np.log(alpha) - digamma(r)),
@@ -151,7 +153,7 @@ class GammaGammaRows:
     def __init__(self, x, m, weights=None):
         x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
         weights = _weights(weights, x)
-        self.total = weights.sum()
+        self.total = float(weights.sum())
         self.mean_m = float(np.sum(weights * m) / self.total)
         self.distinct_x, inverse = np.unique(x, return_inverse=True)
         self.weight_per_x = np.bincount(inverse, weights)
@@ -206,7 +208,7 @@ def maximize(value_and_gradient, start):
         bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
         options={"ftol": 0.0, "gtol": 1e-12, "maxiter": 2000, "maxcor": 20},
     )
-    return np.exp(result.x), -result.fun
+    return np.exp(result.x), -float(result.fun)
 
 
 def limit_notes(model, parameters):
@@ -247,16 +249,20 @@ def fit_gamma_gamma(x, m, weights=None):
                limit_notes("gamma_gamma", parameters))
 
 
+class NotFittable(Exception):
+    """Data that a model cannot be fitted on, and why."""
+
+
 def fit_groups(groups):
     """Both fits of one as-of date from its grouped rows: columns model, frequency,
     recency, t, monetary_value, customers (macro ltv_clv_fit_groups_sql)."""
     bg = groups["model"] == "bg_nbd"
     gg = ~bg
     if not bg.any():
-        sys.exit("fit_clv: no customer with a revenue order: nothing to fit")
+        raise NotFittable("no customer with a revenue order before it")
     if not gg.any():
-        sys.exit("fit_clv: no customer with a repeat purchase of positive value: "
-                 "the Gamma-Gamma model cannot be fitted")
+        raise NotFittable("no customer with a repeat purchase of positive value "
+                          "before it: the Gamma-Gamma model cannot be fitted")
     return [
         fit_bg_nbd(groups["frequency"][bg], groups["recency"][bg], groups["t"][bg],
                    groups["customers"][bg]),
@@ -335,11 +341,12 @@ class Warehouse:
         cursor = self.connection.cursor()
         cursor.execute(plan["create_schema_sql"])
         cursor.execute(plan["create_table_sql"])
-        marks = ", ".join([self.placeholder] * 8)
+        mark = self.placeholder
+        marks = ", ".join([mark] * 8)
         for as_of in as_of_dates:
             cursor.execute(
-                f"delete from {plan['fit_table']} where source_identity = "
-                f"{self.placeholder} and fitted_as_of_date = cast({self.placeholder} as date)",
+                f"delete from {plan['fit_table']} where source_identity = {mark}"
+                f" and fitted_as_of_date = cast({mark} as date)",
                 (plan["source_identity"], as_of),
             )
         cursor.executemany(
@@ -401,7 +408,9 @@ def columns_of(names, rows):
 
 
 def connect(settings):
-    return SparkWarehouse(settings) if settings["type"] == "spark" else Warehouse(settings)
+    if settings["type"] == "spark":
+        return SparkWarehouse(settings)
+    return Warehouse(settings)
 
 
 # ------------------------------------------------------------- the command
@@ -438,6 +447,32 @@ def report(kind, as_of, fits, currency):
 
 
 def main(argv=None):
+    args = parse_args(argv)
+    common = [
+        "--project-dir", args.project_dir, "--profiles-dir", args.profiles_dir,
+        "--target", args.target, "--vars", pinned_vars(args.vars),
+    ]
+    steps = Steps()
+    invoke_dbt(["build", "--select", "+int_revenue_days_aggregated",
+                "--indirect-selection", "cautious", "--exclude-resource-type",
+                "unit_test", *common], args.verbose)
+    steps.done("build_s")
+    plan = fit_plan(common, args.verbose)
+    warehouse = connect(profile_settings(args.profiles_dir, args.target))
+    groups = warehouse.query(plan["groups_sql"])
+    steps.done("read_s")
+    rows = fit_each_as_of_date(plan, groups)
+    steps.done("fit_s")
+    if args.seed_csv:
+        write_seed(rows, args.seed_csv)
+    else:
+        warehouse.store(plan, rows, sorted({row[3] for row in rows}))
+    warehouse.close()
+    steps.done("store_s")
+    steps.finish(args.verbose, args.timings)
+
+
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", default=os.environ.get("DBT_TARGET", "duckdb"))
     parser.add_argument("--vars", default="{}")
@@ -447,36 +482,48 @@ def main(argv=None):
     parser.add_argument("--timings", help="write the steps' seconds here (JSON)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="dbt's output and the steps' seconds too")
-    args = parser.parse_args(argv)
-    common = [
-        "--project-dir", args.project_dir, "--profiles-dir", args.profiles_dir,
-        "--target", args.target, "--vars", pinned_vars(args.vars),
-    ]
-    timings = {}
-    started = time.perf_counter()
-    invoke_dbt(["build", "--select", "+int_revenue_days_aggregated",
-                "--indirect-selection", "cautious", "--exclude-resource-type",
-                "unit_test", *common], args.verbose)
-    timings["build_s"] = time.perf_counter() - started
-    plan = fit_plan(common, args.verbose)
-    warehouse = connect(profile_settings(args.profiles_dir, args.target))
-    groups = warehouse.query(plan["groups_sql"])
-    timings["read_s"] = time.perf_counter() - started - sum(timings.values())
+    return parser.parse_args(argv)
+
+
+def fit_each_as_of_date(plan, groups):
+    """The fit table's rows of the fits of each as-of date of the plan, printed.
+    Without data for the scoring fit it stops; without data for the calibration
+    fit it says so and goes on (a shop with less history than the holdout)."""
     fitted_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     rows = []
     for kind, as_of in plan["as_of_dates"].items():
         chosen = groups["fitted_as_of_date"] == as_of
-        fits = fit_groups({name: column[chosen] for name, column in groups.items()})
+        try:
+            fits = fit_groups({name: column[chosen] for name, column in groups.items()})
+        except NotFittable as reason:
+            if kind == "scoring":
+                sys.exit(f"fit_clv: nothing stored: no fit as of {as_of}: {reason}")
+            print(f"No {kind} fit as of {as_of}: {reason}; clv_backtest stays empty")
+            continue
         report(kind.capitalize(), as_of, fits, plan["currency"])
         rows += fit_rows(fits, as_of, fitted_at)
-    timings["fit_s"] = time.perf_counter() - started - sum(timings.values())
-    if args.seed_csv:
-        write_seed(rows, args.seed_csv)
-    else:
-        warehouse.store(plan, rows, list(plan["as_of_dates"].values()))
-    warehouse.close()
-    timings["store_s"] = time.perf_counter() - started - sum(timings.values())
-    finish(timings, args)
+    return rows
+
+
+class Steps:
+    """The seconds of each step of the command since the previous one."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+        self.seconds = {}
+
+    def done(self, name):
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.last, 3)
+        self.last = now
+
+    def finish(self, verbose, path):
+        """Printed when verbose; written to `path` (--timings) when given."""
+        if verbose:
+            print("seconds: " + ", ".join(
+                f"{name[:-2]} {seconds}" for name, seconds in self.seconds.items()))
+        if path:
+            Path(path).write_text(json.dumps(self.seconds))
 
 
 def pinned_vars(vars_text):
@@ -484,17 +531,9 @@ def pinned_vars(vars_text):
     ltv_as_of_date does): the build and the fit's queries see one date."""
     values = json.loads(vars_text or "{}")
     if not values.get("ltv_as_of_date"):
-        values["ltv_as_of_date"] = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        values["ltv_as_of_date"] = today.isoformat()
     return json.dumps(values)
-
-
-def finish(timings, args):
-    """The steps' seconds: printed when verbose, written to --timings."""
-    timings = {name: round(seconds, 3) for name, seconds in timings.items()}
-    if args.verbose:
-        print("seconds: " + ", ".join(f"{k[:-2]} {v}" for k, v in timings.items()))
-    if args.timings:
-        Path(args.timings).write_text(json.dumps(timings))
 
 
 def write_seed(rows, path):
