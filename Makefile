@@ -44,7 +44,7 @@ $(SPARK_VENV)/.installed: requirements.txt requirements-spark.txt
 spark-venv: $(SPARK_VENV)/.installed
 
 java:
-	command -v java >/dev/null || \
+	@command -v java >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
 # dbt reads profiles.yml from the project directory; never overwrite local edits.
