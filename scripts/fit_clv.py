@@ -84,8 +84,9 @@ def _weights(weights, like):
 
 
 class BgNbdRows:
-    """Rows (x, t_x, T) with weights, as the BG/NBD likelihood reads them fast: the
-    terms in x alone once per distinct x, the rows without repeat purchases apart.
+    """Rows (x, t_x, T) with weights, as the BG/NBD likelihood (Fader, Hardie and Lee
+    2005, eq. 7) reads them fast: the terms in x alone once per distinct x, the rows
+    without repeat purchases apart.
 
     Per row the log-likelihood is lnG(r+x) - lnG(r) + r ln(alpha) + lnG(a+b)
     + lnG(b+x) - lnG(b) - lnG(a+b+x) + ln(A + D), A = (alpha+T)^-(r+x) (alive at T),
@@ -143,14 +144,9 @@ class BgNbdRows:
         return float(value), gradient
 
 
-def bg_nbd_log_likelihood(params, x, t_x, T, weights=None):
-    """Total BG/NBD log-likelihood (Fader, Hardie and Lee 2005, eq. 7) of the rows."""
-    return BgNbdRows(x, t_x, T, weights).value_and_gradient(params)[0]
-
-
 class GammaGammaRows:
-    """Rows (x, m) with x, m > 0 and weights, as the Gamma-Gamma likelihood reads
-    them fast: the terms in x alone once per distinct x, those without the
+    """Rows (x, m) with x, m > 0 and weights, as the Gamma-Gamma likelihood (Fader
+    and Hardie 2013) reads them fast: the terms in x alone once per distinct x, those without the
     parameters summed once. Per row: lnG(px+q) - lnG(px) - lnG(q) + q ln(v)
     + (px-1) ln(m) + px ln(x) - (px+q) ln(xm+v)."""
 
@@ -185,11 +181,6 @@ class GammaGammaRows:
             n * q / v - np.sum(shares),
         ])
         return float(value), gradient
-
-
-def gamma_gamma_log_likelihood(params, x, m, weights=None):
-    """Total Gamma-Gamma log-likelihood (Fader and Hardie 2013) of rows with x, m > 0."""
-    return GammaGammaRows(x, m, weights).value_and_gradient(params)[0]
 
 
 # ------------------------------------------------------------- the optimizer
