@@ -146,8 +146,8 @@ class BgNbdRows:
 
 class GammaGammaRows:
     """Rows (x, m) with x, m > 0 and weights, as the Gamma-Gamma likelihood (Fader
-    and Hardie 2013) reads them fast: the terms in x alone once per distinct x, those without the
-    parameters summed once. Per row: lnG(px+q) - lnG(px) - lnG(q) + q ln(v)
+    and Hardie 2013) reads them fast: the terms in x alone once per distinct x, those
+    without the parameters summed once. Per row: lnG(px+q) - lnG(px) - lnG(q) + q ln(v)
     + (px-1) ln(m) + px ln(x) - (px+q) ln(xm+v)."""
 
     def __init__(self, x, m, weights=None):
