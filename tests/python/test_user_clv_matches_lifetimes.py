@@ -104,7 +104,8 @@ def built(request, cdnow_dir, profiles_dir, tmp_path_factory):
         result["unfitted_rows"] = read_pending(warehouse, "user_clv")
         result["user_rfm"] = read_pending(warehouse, "user_rfm")
         fit_clv.main([*common[:4], "--target", engine, "--vars", json.dumps(dbt_vars)])
-        invoke(["build", "--select", "clv_model_parameters+",
+        # Again with user_rfm: a subset build reads only the marts it builds.
+        invoke(["build", "--select", "+user_clv", "--indirect-selection", "cautious",
                 "--exclude-resource-type", "unit_test", *vars_args], common)
         result["parameters"] = read_pending(warehouse, "clv_model_parameters")
         result["user_clv"] = read_pending(warehouse, "user_clv")
