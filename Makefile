@@ -8,11 +8,14 @@ SPARK_VENV ?= .venv-spark
 LIFETIMES_VENV ?= .venv-lifetimes
 # The demo's as-of date is fixed so that its numbers are reproducible.
 DEMO_AS_OF ?= 2026-07-01
-# Vars of every build target and of fit-clv; override for real data, e.g.
+# Vars (JSON) of every build target and of fit-clv; override for real data, e.g.
 # make fit-clv DBT_TARGET=postgres DBT_VARS='{"ltv_source_schema": "shop_raw"}'
-DBT_VARS ?= '{"ltv_as_of_date": "$(DEMO_AS_OF)"}'
+# The recipes quote it: JSON never holds a single quote.
+DBT_VARS ?= {"ltv_as_of_date": "$(DEMO_AS_OF)"}
 # The target of fit-clv (the build targets name theirs).
 DBT_TARGET ?= duckdb
+# fit-clv runs dbt of the target's virtualenv: Spark's has dbt-spark and pyspark.
+FIT_VENV = $(if $(filter spark,$(DBT_TARGET)),$(SPARK_VENV),$(VENV))
 
 .PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
@@ -41,7 +44,7 @@ $(SPARK_VENV)/.installed: requirements.txt requirements-spark.txt
 spark-venv: $(SPARK_VENV)/.installed
 
 java:
-	command -v java >/dev/null || \
+	@command -v java >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
 # dbt reads profiles.yml from the project directory; never overwrite local edits.
@@ -55,20 +58,22 @@ setup: $(BIN)/dbt profiles.yml
 build: setup build-duckdb
 
 build-duckdb: setup
-	$(BIN)/dbt build --target duckdb --vars $(DBT_VARS)
+	$(BIN)/dbt build --target duckdb --vars '$(DBT_VARS)'
 
 # Starts a PostgreSQL server first when none answers at the PG* settings. A full
 # refresh: the server outlives checkouts, and its tables may predate a schema change.
 build-postgres: setup
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
-	$(BIN)/dbt build --target postgres --vars $(DBT_VARS) --full-refresh
+	$(BIN)/dbt build --target postgres --vars '$(DBT_VARS)' --full-refresh
 
-# Predictive CLV: build user_rfm with these settings, fit BG/NBD and Gamma-Gamma on it
-# (scipy) and store the fit in the warehouse, where the next build scores with it.
-fit-clv: setup
-	$(BIN)/dbt build --target $(DBT_TARGET) --vars $(DBT_VARS) --select +user_rfm \
-		--indirect-selection cautious --exclude-resource-type unit_test
-	$(BIN)/python scripts/fit_clv.py --target $(DBT_TARGET) --vars $(DBT_VARS)
+# Predictive CLV, one command: builds what the fit reads (never a published mart),
+# fits BG/NBD and Gamma-Gamma as of the build's as-of date (user_clv's fit) and
+# var ltv_clv_backtest_holdout_days before it (clv_backtest's), stores both in the
+# warehouse, where the next build scores with them, and prints only the parameters
+# with their units (scripts/fit_clv.py; FIT_ARGS=-v adds dbt's output and timings).
+FIT_ARGS ?=
+fit-clv: $(if $(filter spark,$(DBT_TARGET)),spark-venv java profiles.yml,setup)
+	@$(FIT_VENV)/bin/python scripts/fit_clv.py --target $(DBT_TARGET) --vars '$(DBT_VARS)' $(FIT_ARGS)
 
 # Least privilege, publishing, readers during rebuilds, kills, bad input, freshness.
 reliability: setup
@@ -80,7 +85,7 @@ lint: setup
 
 # dbt-score over the parsed project: descriptions, owners, tests (pyproject.toml).
 score: setup
-	$(BIN)/dbt parse --target duckdb --vars $(DBT_VARS) --quiet
+	$(BIN)/dbt parse --target duckdb --vars '$(DBT_VARS)' --quiet
 	$(BIN)/dbt-score lint --manifest target/manifest.json
 
 # The report test renders in headless Chromium (Debian's package).
@@ -100,7 +105,7 @@ test: lint score build-duckdb build-postgres pytest reliability
 # e.g. DBT_TARGET=postgres make mf-query MF_ARGS="--metrics ltv_mean_3m --group-by user__acquisition_channel"
 MF_ARGS ?= --metrics ltv_mean_3m --group-by user__acquisition_channel
 mf-query: setup
-	DBT_TARGET=$(DBT_TARGET) $(BIN)/dbt parse --target $(DBT_TARGET) --vars $(DBT_VARS)
+	DBT_TARGET=$(DBT_TARGET) $(BIN)/dbt parse --target $(DBT_TARGET) --vars '$(DBT_VARS)'
 	DBT_TARGET=$(DBT_TARGET) $(BIN)/mf query $(MF_ARGS)
 
 # Regenerates seeds/ecb_fx_rates.csv, the real monthly rates, from the ECB history
@@ -116,7 +121,7 @@ demo-data:
 
 # The demo on a local Spark session (tables and metastore in .spark/).
 build-spark: spark-venv java profiles.yml
-	$(SPARK_VENV)/bin/dbt build --target spark --vars $(DBT_VARS)
+	$(SPARK_VENV)/bin/dbt build --target spark --vars '$(DBT_VARS)'
 
 # The demo built on Spark and on DuckDB: every row of every mart must agree.
 test-spark: spark-venv java
@@ -127,7 +132,7 @@ report: setup
 	$(BIN)/python scripts/render_report.py --out target/ltv_report.html
 
 docs: setup
-	$(BIN)/dbt docs generate --target duckdb --vars $(DBT_VARS) --static
+	$(BIN)/dbt docs generate --target duckdb --vars '$(DBT_VARS)' --static
 
 clean:
 	rm -rf target logs dbt_packages warehouse.duckdb .spark

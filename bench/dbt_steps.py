@@ -154,6 +154,8 @@ def clv_scoring(fit: dict, a: dict) -> dict:
     out = {
         "fit_status": fit["status"],
         "fit_wall_s": fit.get("wall_s"),
+        "fit_build_s": (fit.get("steps_s") or {}).get("build_s"),
+        "fit_own_work_s": fit.get("own_work_s"),
         "fit_client_cpu_s": fit.get("client_cpu_s"),
         "fit_load_average": fit.get("load_average_at_start"),
         "scoring_s_by_model": by_model,

@@ -5,8 +5,9 @@
     period up to the as-of date; here against the actual ones, per calibration
     frequency (0..6, 7+) and in total. The calibration RFM is built from the
     revenue days as user_rfm is (one purchase per day); the fit is
-    this source's fit with fitted_as_of_date = calibration_end_date (`make
-    fit-clv` with that ltv_as_of_date). Without one it is empty and says so.
+    this source's fit with fitted_as_of_date = calibration_end_date, which `make
+    fit-clv` makes beside the scoring fit. Without one it is empty and the build
+    warns with the command to run.
 -#}
 {#- As in int_rfm_groups_scored: PostgreSQL's JIT costs more than the series. -#}
 {{ config(pre_hook=("set local jit = off" if target.type == 'postgres' else "")) }}
@@ -20,6 +21,22 @@
 {%- set calibration_end_sql = "cast('" ~ calibration_end ~ "' as date)" -%}
 {%- set double = ltv_double_type() -%}
 {%- set candidates_sql = ltv_clv_candidate_fits_sql() -%}
+
+{%- if execute and model.unique_id in selected_resources -%}
+    {%- set found = run_query(
+        "select count(*) from (" ~ candidates_sql ~ ") as fits"
+        ~ " where fitted_as_of_date = " ~ calibration_end_sql
+    ) -%}
+    {%- if found.rows[0][0] == 0 -%}
+        {%- do exceptions.warn(
+            "clv_backtest is empty: there is no CLV fit of source "
+            ~ ltv_clv_source_identity() ~ " as of " ~ calibration_end
+            ~ " (the as-of date minus var ltv_clv_backtest_holdout_days). Run `make"
+            ~ " fit-clv` with this build's DBT_TARGET and DBT_VARS (it fits that date"
+            ~ " too), then build again."
+        ) -%}
+    {%- endif -%}
+{%- endif -%}
 
 with
 

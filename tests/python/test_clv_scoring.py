@@ -17,12 +17,15 @@ import subprocess
 
 import duckdb
 import mpmath
+import numpy as np
 import pytest
 
 from conftest import MART_SCHEMA, POSTGRES_DATABASE
 from harness import PROJECT_DIR
 from harness.dbt_runs import invoke_dbt
 from harness.warehouses import PostgresWarehouse
+
+import fit_clv  # scripts/, on the path through harness
 
 mpmath.mp.dps = 40
 RELATIVE_TOLERANCE = 1e-9
@@ -272,22 +275,43 @@ def cdnow_sample(tmp_path_factory):
 def test_fit_reproduces_the_papers(cdnow_sample):
     """BG/NBD (2005): r = 0.243, alpha = 4.414 weeks, a = 0.793, b = 2.426,
     LL = -9582.4 (weeks); Gamma-Gamma (2013): p = 6.25, q = 3.74, v = 15.44."""
-    import sys
-
-    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
-    import fit_clv
-
     sample = cdnow_sample
     assert len(sample) == 2357
-    bg, ll = fit_clv.fit_bg_nbd(sample["frequency"], sample["recency"], sample["T"])
-    assert round(bg["r"], 3) == 0.243
-    assert round(bg["alpha"] / 7, 3) == 4.414
-    assert round(bg["alpha"], 2) == 30.90
-    assert round(bg["a"], 3) == 0.793
-    assert round(bg["b"], 3) == 2.426
-    assert round(ll + sample["frequency"].sum() * math.log(7), 1) == -9582.4
+    bg = fit_clv.fit_bg_nbd(sample["frequency"], sample["recency"], sample["T"])
+    assert round(bg.parameters["r"], 3) == 0.243
+    assert round(bg.parameters["alpha"] / 7, 3) == 4.414
+    assert round(bg.parameters["alpha"], 2) == 30.90
+    assert round(bg.parameters["a"], 3) == 0.793
+    assert round(bg.parameters["b"], 3) == 2.426
+    weeks = bg.log_likelihood + sample["frequency"].sum() * math.log(7)
+    assert round(weeks, 1) == -9582.4
+    assert bg.customers == 2357 and bg.notes == []
     repeat = sample[(sample["frequency"] > 0) & (sample["monetary_value"] > 0)]
-    gg, _ = fit_clv.fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])
-    assert round(gg["p"], 2) == 6.25
-    assert round(gg["q"], 2) == 3.74
-    assert round(gg["v"], 2) == 15.44
+    gg = fit_clv.fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])
+    assert round(gg.parameters["p"], 2) == 6.25
+    assert round(gg.parameters["q"], 2) == 3.74
+    assert round(gg.parameters["v"], 2) == 15.44
+
+
+def poisson_customers(rng, customers, days=365):
+    """RFM rows (x, t_x, T) of customers who never drop out: each buys at a gamma
+    distributed rate per day (a Poisson process) from day 0 to T."""
+    T = rng.integers(30, days, customers).astype(float)
+    rates = rng.gamma(0.5, 0.05, customers)
+    x = rng.poisson(rates * T).astype(float)
+    # The last of x uniform purchase times on (0, T).
+    t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1), 0.0)
+    return np.floor(x), np.floor(t_x), T
+
+
+def test_a_fit_without_dropout_stops_at_the_limit_and_says_so():
+    """Data with no dropout: the likelihood grows as the chance to drop out, a / (a
+    + b), runs to 0. The fit stops within its bounds and names the limit."""
+    x, t_x, T = poisson_customers(np.random.default_rng(3), 20000)
+    fit = fit_clv.fit_bg_nbd(x, t_x, T)
+    a, b = fit.parameters["a"], fit.parameters["b"]
+    assert a / (a + b) < 1e-6
+    assert any("the data shows almost no dropout" in note for note in fit.notes)
+    assert math.isfinite(fit.log_likelihood)
+    again = fit_clv.fit_bg_nbd(x, t_x, T)
+    assert again.parameters == fit.parameters  # same data, same fit

@@ -84,7 +84,8 @@ def database():
 def freshness(database: PostgresDatabase, work_dir, expected: str) -> tuple:
     schema = f"demo_{expected}"
     run = run_dbt(
-        ["source", "freshness", "--vars", json.dumps({"ltv_source_schema": schema})],
+        ["source", "freshness", "--select", "source:shop",
+         "--vars", json.dumps({"ltv_source_schema": schema})],
         database.env(), work_dir, f"freshness_{expected}",
     )
     sources = json.loads(
