@@ -16,7 +16,7 @@ DBT_TARGET ?= duckdb
 
 .PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	publish-postgres reliability fit-clv fx-rates mf-query
+	publish-postgres reliability fit-clv fx-rates mf-query serve
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -93,7 +93,7 @@ browser:
 
 pytest: setup lifetimes-venv browser
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
-	$(BIN)/pytest tests/python
+	$(BIN)/pytest tests/python tests/service
 
 test: lint score build-duckdb build-postgres pytest reliability
 
@@ -124,6 +124,13 @@ build-spark: spark-venv java profiles.yml
 # The demo built on Spark and on DuckDB: every row of every mart must agree.
 test-spark: spark-venv java
 	$(SPARK_VENV)/bin/pytest tests/spark
+
+# The LTV service and its dashboard (serve/) on http://127.0.0.1:$${LTV_SERVE_PORT:-8000}/
+# over the marts of DBT_TARGET; builds them first (DBT_VARS) when none are published.
+# POST /api/v1/ltv/calculate wants LTV_SERVE_TOKEN set.
+serve: setup
+	$(if $(filter postgres,$(DBT_TARGET)),eval "$$($(BIN)/python scripts/ensure_postgres.py)" &&) \
+	DBT_TARGET=$(DBT_TARGET) DBT_VARS=$(DBT_VARS) $(BIN)/python -m serve
 
 # One self-contained HTML file from the marts of DBT_TARGET (default duckdb).
 report: setup

@@ -59,11 +59,13 @@ class Job:
 
 
 def dbt_build_command(settings: Settings) -> list:
-    """`dbt build` on the service's target, with its artifacts apart from target/."""
+    """`dbt build` on the service's target, with its artifacts apart from target/.
+    dbt finds its profile as on the command line (DBT_PROFILES_DIR, else the
+    project directory, the build's working directory)."""
     dbt = str(Path(sys.executable).with_name("dbt"))
     return [
         dbt, "build", "--target", settings.dbt_target, "--vars", settings.dbt_vars,
-        "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+        "--project-dir", str(PROJECT_DIR),
         "--target-path", str(PROJECT_DIR / "target" / "serve"),
         "--log-path", str(PROJECT_DIR / "logs" / "serve"), "--no-use-colors",
     ]  # fmt: skip
