@@ -86,10 +86,11 @@ score: setup
 	$(BIN)/dbt parse --target duckdb --vars $(DBT_VARS) --quiet
 	$(BIN)/dbt-score lint --manifest target/manifest.json
 
-# The report test renders in headless Chromium (Debian's package).
+# The report and dashboard tests render in headless Chromium (Debian's packages; the
+# dashboard's through selenium and chromedriver).
 browser:
-	command -v chromium >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
 pytest: setup lifetimes-venv browser
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from serve.app.api.main import api_router
+from serve.app.api.routes.dashboard import page_router
 from serve.app.core.builds import BuildRunner, build_env, dbt_build_command
 from serve.app.core.config import Settings, get_settings
 from serve.app.core.snapshot import SnapshotStore, source_for
@@ -40,4 +41,5 @@ def create_app(settings: Settings | None = None, build_command: list | None = No
     app.state.store = store
     app.state.runner = runner
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(page_router)
     return app

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from serve.app.api.routes import calculate, health, ltv, users
+from serve.app.api.routes import calculate, dashboard, health, ltv, users
 
 api_router = APIRouter()
-for module in (ltv, users, health, calculate):
+for module in (ltv, users, health, calculate, dashboard):
     api_router.include_router(module.router)
