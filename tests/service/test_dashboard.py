@@ -43,8 +43,10 @@ def served_url(demos):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(demos("duckdb").settings),
-                                           host="127.0.0.1", port=port, log_level="warning"))  # fmt: skip
+    app = create_app(demos("duckdb").settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -95,7 +97,8 @@ for (let i = 0; i < nodes.length; i++) {
     const [a, b] = [nodes[i], nodes[j]];
     if (a.contains(b) || b.contains(a)) continue;
     const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
-    if (r.left < s.right - 1 && s.left < r.right - 1 && r.top < s.bottom - 1 && s.top < r.bottom - 1)
+    if (r.left < s.right - 1 && s.left < r.right - 1
+        && r.top < s.bottom - 1 && s.top < r.bottom - 1)
       found.push(a.textContent.trim() + ' / ' + b.textContent.trim());
   }
 }

@@ -200,6 +200,7 @@ class PostgresSource:
         connection = self.connect()
         try:
             with connection.cursor() as cursor, tempfile.TemporaryDirectory() as work:
+                # The version this transaction sees: a publish may have come since.
                 cursor.execute(queries.POSTGRES_VERSION, [self.schema])
                 version = cursor.fetchone()[0]
                 cursor.execute(queries.POSTGRES_TABLES, [self.schema])
@@ -245,7 +246,9 @@ class PostgresSource:
 
 
 def source_for(settings: Settings):
-    return PostgresSource(settings) if settings.dbt_target == "postgres" else DuckDbSource(settings)
+    if settings.dbt_target == "postgres":
+        return PostgresSource(settings)
+    return DuckDbSource(settings)
 
 
 class SnapshotStore:

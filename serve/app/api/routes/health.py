@@ -1,6 +1,6 @@
 """Health: what the service serves, how the builds went, how fresh the sources are."""
 
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import lru_cache
 
 import yaml
@@ -33,12 +33,19 @@ def freshness_thresholds() -> tuple[int, int]:
 def freshness(newest: date | None, today: date) -> Freshness:
     warn, error = freshness_thresholds()
     if newest is None:
-        return Freshness(newest_order_date=None, days_since_newest_order=None,
-                         warn_after_days=warn, error_after_days=error, status="unknown")  # fmt: skip
+        return Freshness(
+            newest_order_date=None, days_since_newest_order=None,
+            warn_after_days=warn, error_after_days=error, status="unknown",
+        )  # fmt: skip
     days = (today - newest).days
     state = "error" if days > error else "warn" if days > warn else "pass"
     return Freshness(newest_order_date=newest, days_since_newest_order=days,
                      warn_after_days=warn, error_after_days=error, status=state)  # fmt: skip
+
+
+def utc_today() -> date:
+    """Dates in the marts are UTC calendar dates."""
+    return datetime.now(timezone.utc).date()
 
 
 @router.get("/health", response_model=Health)
@@ -49,7 +56,7 @@ def health(store: StoreDep):
     if snapshot is None:
         return Health(status="unavailable", as_of_date=None, published_at=None,
                       last_build_passed=None, last_build=None,
-                      freshness=freshness(None, date.today()),
+                      freshness=freshness(None, utc_today()),
                       snapshot_loaded_at=None, snapshot_error=store.last_error)  # fmt: skip
     last_build = published_at = None
     if snapshot.has_builds_table:
@@ -63,7 +70,7 @@ def health(store: StoreDep):
         published_at=published_at,
         last_build_passed=passed,
         last_build=last_build,
-        freshness=freshness(snapshot.newest_order_date, date.today()),
+        freshness=freshness(snapshot.newest_order_date, utc_today()),
         snapshot_loaded_at=snapshot.loaded_at,
         snapshot_error=store.last_error,
     )
