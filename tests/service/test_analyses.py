@@ -4,7 +4,7 @@ on the demo. Moved here with the user list: the demo it needs is built here."""
 from harness import PROJECT_DIR
 from harness.dbt_runs import failed, run_dbt
 
-from conftest import DEMO_VARS
+from service.conftest import DEMO_VARS
 
 
 def test_every_analysis_returns_rows_on_the_demo_with_its_defaults(demos, tmp_path):
