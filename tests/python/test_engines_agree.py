@@ -50,12 +50,12 @@ def test_mart_is_the_same_on_both_engines(demo_builds, mart):
 
 
 def test_user_ltv_is_indexed_by_user_only_on_postgres(demo_builds):
-    """The primary key's index, and no other: the user list is the service's
-    (serve/, from its own in-memory copy), so the build pays for no list index."""
+    """At most the primary key's index: the user list is the service's (serve/,
+    from its own in-memory copy), so the build pays for no list index."""
     _, postgres = demo_builds
     indexes = postgres.query_table(
         "select indexdef from pg_indexes "
         f"where schemaname = '{MART_SCHEMA}' and tablename = 'user_ltv'"
     )
     columns = {row["indexdef"].split("(", 1)[1].rstrip(")") for row in indexes.rows}
-    assert columns == {"user_id"}
+    assert columns <= {"user_id"}, columns
