@@ -19,7 +19,7 @@ FIT_VENV = $(if $(filter spark,$(DBT_TARGET)),$(SPARK_VENV),$(VENV))
 
 .PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	reliability fit-clv fx-rates mf-query
+	reliability fit-clv fx-rates mf-query serve
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -88,14 +88,15 @@ score: setup
 	$(BIN)/dbt parse --target duckdb --vars '$(DBT_VARS)' --quiet
 	$(BIN)/dbt-score lint --manifest target/manifest.json
 
-# The report test renders in headless Chromium (Debian's package).
+# The report and dashboard tests render in headless Chromium (Debian's packages; the
+# dashboard's through selenium and chromedriver).
 browser:
-	command -v chromium >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
 pytest: setup lifetimes-venv browser
 	eval "$$($(BIN)/python scripts/ensure_postgres.py)" && \
-	$(BIN)/pytest tests/python
+	$(BIN)/pytest tests/python tests/service
 
 test: lint score build-duckdb build-postgres pytest reliability
 
@@ -126,6 +127,13 @@ build-spark: spark-venv java profiles.yml
 # The demo built on Spark and on DuckDB: every row of every mart must agree.
 test-spark: spark-venv java
 	$(SPARK_VENV)/bin/pytest tests/spark
+
+# The LTV service and its dashboard (serve/) on http://127.0.0.1:$${LTV_SERVE_PORT:-8000}/
+# over the marts of DBT_TARGET; builds them first (DBT_VARS) when none are published.
+# POST /api/v1/ltv/calculate wants LTV_SERVE_TOKEN set.
+serve: setup
+	$(if $(filter postgres,$(DBT_TARGET)),eval "$$($(BIN)/python scripts/ensure_postgres.py)" &&) \
+	DBT_TARGET=$(DBT_TARGET) DBT_VARS=$(DBT_VARS) $(BIN)/python -m serve
 
 # One self-contained HTML file from the marts of DBT_TARGET (default duckdb).
 report: setup

@@ -1,6 +1,16 @@
--- The best users of a segment by 12-month revenue, one page: the user list
--- (user_list_page) with these defaults; vars ltv_list_* change any of them, e.g.
--- {ltv_list_segment: High, ltv_list_page: 2}.
-{{ ltv_user_list_page(ltv_user_list_settings({
-    'segment': 'VIP', 'sort': 'revenue_12m', 'direction': 'desc',
-})) }}
+-- The best VIP users by 12-month revenue, first page of 50, with how many users the
+-- segment holds: the service's user list with segment=VIP&sort_by=revenue_12m.
+select
+    user_id,
+    signup_date,
+    acquisition_channel,
+    revenue_12m,
+    revenue_lifetime,
+    orders_lifetime,
+    aov_lifetime,
+    days_since_last_order,
+    count(*) over () as users_in_segment
+from {{ ref('user_ltv') }}
+where ltv_segment = 'VIP'
+order by revenue_12m desc, user_id asc
+limit 50

@@ -1,8 +1,20 @@
--- Users who signed up in a date range, best lifetime revenue first, one page at a
--- time: the user list (user_list_page) with these defaults, page 20 of 50 of the
--- signups of 2021 to 2024; vars ltv_list_* change any of them, e.g.
--- {ltv_list_signup_from: "2024-01-01", ltv_list_signup_to: "2024-04-01"}.
-{{ ltv_user_list_page(ltv_user_list_settings({
-    'signup_from': '2021-01-01', 'signup_to': '2025-01-01',
-    'sort': 'revenue_lifetime', 'direction': 'desc', 'page_size': 50, 'page': 20,
-})) }}
+-- Users who signed up in 2021 to 2024, best lifetime revenue first, one page at a
+-- time (page 20 of 50): the service's user list (GET /api/v1/ltv/users) in plain
+-- SQL. Ties by user_id; change the dates, the sort column or the page to taste.
+select
+    user_id,
+    signup_date,
+    acquisition_channel,
+    ltv_segment,
+    revenue_3m,
+    revenue_6m,
+    revenue_12m,
+    revenue_lifetime,
+    orders_lifetime,
+    aov_lifetime,
+    last_order_date,
+    days_since_last_order
+from {{ ref('user_ltv') }}
+where signup_date between cast('2021-01-01' as date) and cast('2024-12-31' as date)
+order by revenue_lifetime desc, user_id asc
+limit 50 offset 950

@@ -21,7 +21,8 @@ Steps (see bench/README.md):
         on the new raw data must then equal user_ltv for every user;
   (e)   `dbt build` after (d): every test and the switch (reported, not in the ratios);
   user list on PostgreSQL after (a): the grid of bench/query_grid.py (pages and
-        totals of analyses/user_list_*.sql), the slowest printed; each index's cost;
+        totals as the service answers them, from its copy of the marts), the slowest
+        printed; each index's cost;
   analyst queries on PostgreSQL's marts (median after a warm-up, EXPLAIN each).
 
 Results: printed, and written to bench/results/users_N.md and users_N.json (plus the
@@ -97,27 +98,22 @@ def prepare_data(args, work_dir: Path) -> dict:
 
 
 def time_list_grid(ctx: dict, runs: int) -> dict:
-    """Compile the user list's grid with dbt (postgres target), then time it."""
-    cells = query_grid.grid()
-    command = dbt_command(
-        "compile", "postgres", ctx,
-        ["--quiet", "--output", "json", "--inline", query_grid.inline_sql(cells)],
+    """Copy the published marts as the service does (timed), then time the grid."""
+    from serve.app.core.config import Settings
+    from serve.app.core.snapshot import PostgresSource
+
+    server = connection_settings()
+    settings = Settings(
+        dbt_target="postgres", dbt_schema=DBT_SCHEMA, pghost=server["host"],
+        pgport=int(server["port"]), pguser=server["user"],
+        pgpassword=server["password"], pgdatabase=ctx["pg_database"],
     )  # fmt: skip
-    compiled = subprocess.run(
-        [str(c) for c in command], env=ctx["env"], capture_output=True, text=True
-    )
-    if compiled.returncode != 0:
-        return {"status": "compile failed", "error_tail": compiled.stdout[-2000:]}
-    page_sql, total_sql = query_grid.split_compiled(
-        json.loads(compiled.stdout)["compiled"], cells
-    )
-    connection = pg_connect(ctx["pg_database"])
-    connection.cursor().execute("set statement_timeout = %s", (int(ctx["timeout"] * 1000),))
-    try:
-        out = query_grid.time_grid(connection, page_sql, total_sql, cells, runs)
-    finally:
-        connection.close()
-    return {"status": "ok", **out}
+    source = PostgresSource(settings)
+    start = time.perf_counter()
+    snapshot = source.load(source.version())
+    load_s = round(time.perf_counter() - start, 2)
+    return {"status": "ok", "snapshot_load_s": load_s,
+            **query_grid.time_grid(snapshot, query_grid.grid(), runs)}  # fmt: skip
 
 
 def print_grid(grid: dict) -> None:
@@ -235,7 +231,7 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
         res["explain_slowest"] = explain_slowest(engine, a, ctx, ctx["explain"])
 
     if engine == "postgres" and a["status"] == "ok" and ctx["analyst_runs"]:
-        log("postgres: the user list grid, as dbt left user_ltv")
+        log("postgres: the user list grid, as the service answers it")
         res["list_grid"] = time_list_grid(ctx, ctx["analyst_runs"])
         log(
             f"  grid: {res['list_grid'].get('cells')} cells, slowest "

@@ -52,26 +52,3 @@
         }}
     {%- endif -%}
 {%- endmacro %}
-
-{#-
-    on-run-end: vacuum user_ltv when this run built it. A table just created has no
-    visibility map, so every count reads the table itself even where an index holds
-    each column it needs; vacuum marks its pages all-visible, and counts then read
-    an index alone. It runs after every model and test of the run: a transaction of
-    the run still open (another model's, on another thread) would keep vacuum from
-    marking the rows, as would any statement on another connection to the database
-    that started before user_ltv was committed. Vacuum cannot run inside a
-    transaction block: dbt runs these hooks outside one.
--#}
-{% macro ltv_postgres_vacuum_user_ltv(results) -%}
-    {%- if target.type == 'postgres' and execute -%}
-        {%- set vacuums = [] -%}
-        {%- for result in results
-            if result.node.resource_type == 'model'
-            and result.node.name == 'user_ltv'
-            and result.status == 'success' -%}
-            {%- do vacuums.append('vacuum ' ~ result.node.relation_name) -%}
-        {%- endfor -%}
-        {{ vacuums | join(';\n') }}
-    {%- endif -%}
-{%- endmacro %}

@@ -1,38 +1,3 @@
-{#-
-    PostgreSQL indexes for the user list (analyses/user_list_page.sql; the
-    contract's primary key already indexes user_id):
-    - each sort field, then user_id (the tie-break), then every column the list
-      filters on (ltv_user_list_filter_columns, in its order): a page's user ids
-      come from one index alone, walked in order (forwards or backwards) and
-      filtered on its columns, or read over a filter's range and sorted;
-    - the segment, then each sort field that a segment's page could not walk
-      from the sort field's own index, and user_id: segments follow revenue and
-      'New' is the latest signups, so walking the sort field's index for them
-      would read most of it first.
-    The list's totals of one filter read user_ltv_counts; those of several count
-    from an index without the table once the run's last hook has vacuumed
-    user_ltv (macros/postgres/ltv_postgres_tuning.sql). What each index costs at
-    1M users, in build seconds and size: bench/results/ (bench/run_benchmark.py).
--#}
-{%- set filter_columns = ltv_user_list_filter_columns() -%}
-{%- set list_indexes = [] -%}
-{%- for sort_column in ltv_user_list_sort_fields() -%}
-{%- do list_indexes.append({'columns': [sort_column, 'user_id']
-    + filter_columns | reject('equalto', sort_column) | list}) -%}
-{%- endfor -%}
-{%- for sort_column in [
-    'signup_date', 'revenue_3m', 'revenue_6m', 'revenue_12m', 'revenue_lifetime',
-    'orders_lifetime',
-] -%}
-{%- do list_indexes.append({'columns': ['ltv_segment', sort_column, 'user_id']}) -%}
-{%- endfor -%}
-
-{{
-    config(
-        indexes=list_indexes if target.type == 'postgres' else [],
-    )
-}}
-
 {%- set horizons = ltv_horizons() -%}
 
 with

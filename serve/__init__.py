@@ -1,0 +1,1 @@
+"""The LTV service: the old API and its dashboard over the published marts."""

@@ -1,0 +1,1 @@
+"""The FastAPI application (layout after FastAPI's full-stack template, backend/app)."""

@@ -1,0 +1,1 @@
+"""Settings, the in-memory snapshot of the published marts, and background builds."""
