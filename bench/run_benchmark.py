@@ -20,7 +20,7 @@ Steps (see bench/README.md):
         existing ones, then `dbt run` again: the day's refresh; the expert statement
         on the new raw data must then equal user_ltv for every user;
   (e)   `dbt build` after (d): every test and the switch (reported, not in the ratios);
-  user list on PostgreSQL after (a): the grid of bench/query_grid.py (pages and
+  user list on PostgreSQL after (e): the grid of bench/query_grid.py (pages and
         totals as the service answers them, from its copy of the marts), the slowest
         printed; each index's cost;
   analyst queries on PostgreSQL's marts (median after a warm-up, EXPLAIN each).
@@ -42,6 +42,7 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
 
 import query_grid  # noqa: E402  (beside this file)
 from analyst_queries import time_analyst_queries
@@ -129,8 +130,15 @@ def print_grid(grid: dict) -> None:
             f"total {cell['total_ms']} ms = {cell['ms']} ms")  # fmt: skip
 
 
-# The on-run-end hook that switches the marts in (macros/publish/ltv_publish.sql).
-SWITCH_HOOK = "operation.ltv.ltv-on-run-end-1"
+def switch_hook() -> str:
+    """The id in run_results.json of the on-run-end hook that switches the marts in
+    (macros/publish/ltv_publish.sql), from its place in dbt_project.yml."""
+    hooks = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["on-run-end"]
+    index = next(i for i, hook in enumerate(hooks) if "ltv_publish" in hook)
+    return f"operation.ltv.ltv-on-run-end-{index}"
+
+
+SWITCH_HOOK = switch_hook()
 
 
 def publish_steps(engine: str, ctx: dict, res: dict) -> dict:
@@ -230,22 +238,6 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
         log(f"{engine}: EXPLAIN ANALYZE of the {ctx['explain']} slowest models")
         res["explain_slowest"] = explain_slowest(engine, a, ctx, ctx["explain"])
 
-    if engine == "postgres" and a["status"] == "ok" and ctx["analyst_runs"]:
-        log("postgres: the user list grid, as the service answers it")
-        res["list_grid"] = time_list_grid(ctx, ctx["analyst_runs"])
-        log(
-            f"  grid: {res['list_grid'].get('cells')} cells, slowest "
-            f"{(res['list_grid'].get('slowest') or [{}])[0].get('ms')} ms"
-        )
-        log("postgres: analyst queries")
-        res["analyst_fresh"] = time_analyst_queries(ctx, ctx["analyst_runs"])
-        log("postgres: what each index of user_ltv costs")
-        connection = pg_connect(ctx["pg_database"])
-        res["index_costs"] = query_grid.index_costs(connection, DBT_SCHEMA)
-        connection.close()
-        user_ltv_node = next((n for n in a.get("nodes", []) if n["model"] == "user_ltv"), {})
-        res["index_costs"]["user_ltv_model_s_in_a"] = user_ltv_node.get("execution_time_s")
-
     if a["status"] != "ok":
         res["d_note"] = "skipped: (a) did not finish"
         return res
@@ -279,6 +271,22 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
         )
         log(f"  (e) {e['status']}: wall {e['wall_s']}s, nodes {e.get('elapsed_time_s')}s,"
             f" switch {res['publish_switch_s']}s")
+        # The marts are published by (e) only: `dbt run` leaves them pending.
+        if engine == "postgres" and e["status"] == "ok" and ctx["analyst_runs"]:
+            log("postgres: the user list grid, as the service answers it")
+            res["list_grid"] = time_list_grid(ctx, ctx["analyst_runs"])
+            log(
+                f"  grid: {res['list_grid'].get('cells')} cells, slowest "
+                f"{(res['list_grid'].get('slowest') or [{}])[0].get('ms')} ms"
+            )
+            log("postgres: analyst queries")
+            res["analyst_fresh"] = time_analyst_queries(ctx, ctx["analyst_runs"])
+            log("postgres: what each index of user_ltv costs")
+            connection = pg_connect(ctx["pg_database"])
+            res["index_costs"] = query_grid.index_costs(connection, DBT_SCHEMA)
+            connection.close()
+            user_ltv_node = next((n for n in a.get("nodes", []) if n["model"] == "user_ltv"), {})
+            res["index_costs"]["user_ltv_model_s_in_a"] = user_ltv_node.get("execution_time_s")
 
     if a.get("elapsed_time_s") and b.get("statement_s"):
         res["ratio_a_over_b"] = round(a["elapsed_time_s"] / b["statement_s"], 2)

@@ -14,6 +14,7 @@ record, as a killed switch leaves them, and one `dbt test`.
 import json
 
 import pytest
+import yaml
 from dbt.cli.main import dbtRunner
 
 from conftest import DEMO_VARS, MARTS, SCHEMA
@@ -23,7 +24,12 @@ from harness.dbt_runs import copy_project
 pytest.importorskip("pyspark", reason="the Spark suite runs in .venv-spark")
 
 OTHER_AS_OF = "2026-06-01"
-SWITCH_HOOK = "operation.ltv.ltv-on-run-end-1"
+# The on-run-end hook that switches the marts in, from its place in dbt_project.yml.
+SWITCH_HOOK = "operation.ltv.ltv-on-run-end-{}".format(next(
+    index for index, hook in enumerate(yaml.safe_load(
+        (PROJECT_DIR / "dbt_project.yml").read_text()
+    )["on-run-end"]) if "ltv_publish" in hook
+))
 
 
 def read_marts(session) -> dict:
