@@ -74,6 +74,8 @@
                 ) is not none,
             }) -%}
         {%- endfor -%}
+        {#- A build of models outside the marts' schema never created it. -#}
+        {%- do adapter.create_schema(ltv_builds_relation()) -%}
         {%- if blockers -%}
             {%- do ltv_switch_marts([], false, blockers | join('; ')) -%}
             {{ log('Nothing published: ' ~ blockers | join('; ') ~ '. Analysts keep'
