@@ -105,7 +105,9 @@ def build_user_rfm(dataset: Dataset, as_of: date, profiles_dir, work_dir: Path) 
                 "--log-path", str(work_dir / "logs"),
             ]
         )
-    return warehouse.read_table(MART_SCHEMA, "user_rfm").rows
+    # A build that selects a subset never publishes: user_rfm is its pending table
+    # (macros/publish/ltv_pending.sql; DuckDB names it <mart>__pending).
+    return warehouse.read_table(MART_SCHEMA, "user_rfm__pending").rows
 
 
 def differences(expected: dict, actual: dict, as_of: date) -> list:
