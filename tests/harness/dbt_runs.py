@@ -115,20 +115,6 @@ def run_dbt(command: list, env: dict, work_dir: Path, name: str,
     )
 
 
-def project_copy(directory: Path) -> Path:
-    """A copy of the project's sources in `directory`, for a test that changes a
-    seed (the shop's own rates) without touching the checkout others build from."""
-    copy = directory / "project"
-    shutil.copytree(
-        PROJECT_DIR, copy,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv*", "target", "logs", "bench", ".spark", "*.duckdb*",
-            "__pycache__", ".pytest_cache",
-        ),
-    )
-    return copy
-
-
 def run_process(command: list, env: dict, target_dir: Path, timeout: float) -> DbtRun:
     """A command that runs dbt, and the results dbt wrote to target_dir."""
     completed = subprocess.run(

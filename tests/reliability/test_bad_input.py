@@ -20,7 +20,7 @@ from psycopg2 import sql
 from harness import PROJECT_DIR
 from harness.comparison import values_match
 from harness.datasets import Dataset, layout
-from harness.dbt_runs import dbt_vars, failed, project_copy, run_dbt
+from harness.dbt_runs import copy_project, dbt_vars, failed, run_dbt
 from python.reference import compute_marts
 from reliability_support import (
     AS_OF,
@@ -389,8 +389,10 @@ def run_build(name: str, build: Build, work_dir) -> tuple:
     ]
     project_dir = PROJECT_DIR
     if build.own_fx_rates is not None:
-        project_dir = project_copy(work_dir)
-        (project_dir / "seeds" / "own_fx_rates.csv").write_text(build.own_fx_rates)
+        project_dir = copy_project(
+            work_dir / "project",
+            ("seeds/own_fx_rates.csv", None, build.own_fx_rates),
+        )
     if build.engine == "duckdb":
         warehouse = DuckDbDatabase(work_dir)
         env = warehouse.env()
