@@ -176,7 +176,6 @@ class LastBuild(BaseModel):
     finished_at: datetime | None
     as_of_date: date | None
     is_published: bool
-    outcome: str | None
     detail: str | None
 
 

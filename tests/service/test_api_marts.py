@@ -60,12 +60,13 @@ def test_the_distribution_of_one_horizon(client, demo):
 
 
 def test_health_names_the_published_build(client):
-    """Without ltv_builds, when it finished and whether the last build passed are
-    unknown (null); the as-of date and the newest order come from the marts."""
+    """When it finished and whether the last build passed come from ltv_builds,
+    which the demo's build wrote; the as-of date and the newest order from the
+    marts."""
     body = client.get(f"{API}/health").json()
     assert body["as_of_date"] == "2026-07-01"
     assert body["status"] == "ok" and body["snapshot_error"] is None
-    assert body["published_at"] is None and body["last_build_passed"] is None
+    assert body["published_at"] is not None and body["last_build_passed"] is True
     assert body["freshness"]["newest_order_date"] is not None
     assert body["freshness"]["status"] in ("pass", "warn", "error")
 

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/ltv", tags=["health"])
 
 LAST_BUILD = """
 select invocation_id, command, started_at, finished_at, as_of_date, is_published,
-    outcome, detail
+    detail
 from ltv_builds order by finished_at desc nulls last limit 1
 """
 LAST_PUBLISHED = """
