@@ -1,10 +1,10 @@
 {#-
-    LTV statistics over each horizon's eligible users, per acquisition channel and
+    LTV statistics over the eligible users of each horizon, per acquisition channel and
     over all channels: ltv_by_channel and ltv_summary take their rows from here, so
     both compute LTV the same way. The marts derive the ratios; a horizon or
     channel without eligible users has no row here.
     One pass over the users, one column per horizon and statistic: a user outside
-    a horizon's window is null there, which every aggregate skips (percentiles
+    the window of a horizon is null there, which every aggregate skips (percentiles
     included). Unpivoting the users first sorted four times as many rows.
 -#}
 {{ config(materialized='table') }}

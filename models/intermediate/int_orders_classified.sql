@@ -1,6 +1,6 @@
 {#-
-    Every order rule in one place: each deduplicated order with its user's signup
-    date, its amount in the reporting currency, and either is_revenue or the first
+    Every order rule in one place: each deduplicated order with the signup date
+    of its user, its amount in the reporting currency, and either is_revenue or the first
     reason, in the order below, that it earns no revenue. The revenue marts and
     order_audit both read this table, and the checks that stop a build before the
     marts (FX rates, every raw order accounted for) run on it.

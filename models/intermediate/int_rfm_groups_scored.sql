@@ -1,12 +1,13 @@
 {#-
     What user_clv needs of the BG/NBD series, once per distinct (frequency, t) of
-    user_rfm: E(t) / probability_alive at 90 and 365 days and the 12 months'
-    discounted expected purchases (see user_clv). Users share these pairs (65,713
+    user_rfm: E(t) / probability_alive at 90 and 365 days and the discounted expected
+    purchases of the next 12 months (see user_clv). Users share these pairs (65,713
     pairs for 721,255 users in the benchmark), and the series is the costly part
     of scoring. A table, so that user_clv joins it back with its statistics.
 -#}
-{#- PostgreSQL's JIT compiles the series' wide expressions for a minute or more
-    (their row estimates are far above the real rows) to save well under a second. -#}
+{#- The JIT of PostgreSQL compiles the wide expressions of the series for a minute
+    or more (their row estimates are far above the real rows) to save well under a
+    second. -#}
 {{ config(
     materialized='table',
     pre_hook=("set local jit = off" if target.type == 'postgres' else ""),

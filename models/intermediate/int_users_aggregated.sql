@@ -2,7 +2,7 @@
     One row per user who signed up before the as-of date: revenue and revenue
     orders within each horizon and over the lifetime, whether each horizon is
     complete, first and last revenue day, and what user_rfm needs (purchase days,
-    the first day's revenue). Users without revenue orders have zeros.
+    the revenue of the first day). Users without revenue orders have zeros.
 -#}
 {{ config(materialized='table') }}
 

@@ -1,15 +1,15 @@
 {#-
     How good is the CLV model? BG/NBD fitted on a calibration period (as of
     calibration_end_date = as-of date - var ltv_clv_backtest_holdout_days, default
-    273 = 39 weeks) predicts each user's repeat purchase days in the holdout
+    273 = 39 weeks) predicts the repeat purchase days of each user in the holdout
     period up to the as-of date; here against the actual ones, per calibration
     frequency (0..6, 7+) and in total. The calibration RFM is built from the
     revenue days as user_rfm is (one purchase per day); the fit is
-    this source's fit with fitted_as_of_date = calibration_end_date, which `make
-    fit-clv` makes beside the scoring fit. Without one it is empty and the build
+    the fit of this source with fitted_as_of_date = calibration_end_date, which
+    make fit-clv makes beside the scoring fit. Without one it is empty and the build
     warns with the command to run.
 -#}
-{#- As in int_rfm_groups_scored: PostgreSQL's JIT costs more than the series. -#}
+{#- As in int_rfm_groups_scored: the JIT of PostgreSQL costs more than the series. -#}
 {{ config(pre_hook=("set local jit = off" if target.type == 'postgres' else "")) }}
 {%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
 {%- set as_of = modules.datetime.date.fromisoformat(

@@ -1,9 +1,9 @@
 {#-
     The BG/NBD and Gamma-Gamma fit that user_clv scores with: the latest fit of
-    this build's source (macro ltv_clv_source_identity) with a fitted_as_of_date
-    on or before the as-of date, from the table `make fit-clv` writes (source
+    the source of this build (macro ltv_clv_source_identity) with a fitted_as_of_date
+    on or before the as-of date, from the table that make fit-clv writes (source
     clv.clv_fits) and, when the source is the demo, from the committed demo fit
-    (seed demo_clv_fit); a refit of the same as-of date wins over the demo's.
+    (seed demo_clv_fit); a refit of the same as-of date wins over the demo fit.
     Without such a fit it is empty and the build warns with the command to run; a
     fit older than var ltv_clv_max_fit_age_days before the as-of date warns too.
 -#}

@@ -1,6 +1,6 @@
 {#-
     BG/NBD and Gamma-Gamma scores of every user of user_rfm with the fit of
-    clv_model_parameters (empty without one). E(t) uses Euler's transformation:
+    clv_model_parameters (empty without one). E(t) uses the Euler transformation:
     with z = t / (alpha + T + t), C = a + b + x - 1,
     E(t) = C [(1 - (1-z)^(a-1)) / (a-1) - (1-z)^(a-1) G] * probability_alive,
     G = sum over n >= 1 of (a+b-1-r)_n (a)_(n-1) / ((C)_n n!) z^n, which is

@@ -1,5 +1,5 @@
 {#-
-    MetricFlow's day-grain time spine: one row per calendar day from 2015-01-01
+    The day-grain time spine of MetricFlow: one row per calendar day from 2015-01-01
     through 2030-12-31. dbt.date_spine stops before its end date, and builds the
     days from a generated series, so the same SQL runs on DuckDB and PostgreSQL.
 -#}

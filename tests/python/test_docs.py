@@ -6,6 +6,7 @@ really have, so an undocumented column fails even if the YAML never names it.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,15 @@ from harness.dbt_runs import invoke_dbt
 
 DEMO_VARS = '{"ltv_as_of_date": "2026-07-01"}'
 DOCUMENTED_TYPES = ("model", "seed", "snapshot")
+
+# The Code tab of the docs site highlights raw SQL with Prism's SQL grammar, which
+# knows no Jinja: comments (`--`, `/* */`, and `#` to the end of the line, so the
+# first line of a `{# ... #}` block) are matched first, then strings, greedily. A
+# quote in the later lines of a Jinja comment ("the shop's") opens a string that
+# runs to the next quote lines below and renders the code between as overlapping text.
+PRISM_COMMENT = re.compile(r"/\*[\s\S]*?\*/|(?:--|//|#).*")
+PRISM_STRING = re.compile(r"""("|')(?:\\[\s\S]|(?!\1)[^\\]|\1\1)*\1|`(?:\\[\s\S]|[^`\\]|``)*`""")
+CODE_PAGES = ("models/**/*.sql", "analyses/*.sql", "tests/*.sql", "tests/reconciliation/*.sql")
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +93,38 @@ def test_static_docs_site_is_one_self_contained_file(docs_artifacts):
     html = page.read_text()
     assert "user_ltv" in html and "ltv_summary" in html
     assert len(html) > 100_000
+
+
+def strings_across_lines(code: str) -> list:
+    """Lines where Prism's SQL grammar starts a string that spans several lines."""
+    comments = [match.span() for match in PRISM_COMMENT.finditer(code)]
+    lines, position = [], 0
+    while True:
+        comment = next((span for span in comments if span[0] >= position), None)
+        string = PRISM_STRING.search(code, position)
+        if string and (comment is None or string.start() < comment[0]):
+            if "\n" in string.group(0):
+                lines.append(code.count("\n", 0, string.start()) + 1)
+            position = string.end()
+        elif comment:
+            position = comment[1]
+        else:
+            return lines
+
+
+def test_strings_across_lines_finds_a_quote_in_a_jinja_comment():
+    assert strings_across_lines("{#-\n    the shop's rates\n-#}\nselect 'a'\n") == [2]
+    assert strings_across_lines("{#-\n    the rates of the shop\n-#}\nselect 'a'\n") == []
+    assert strings_across_lines("-- the shop's rates\nselect 'a', \"b\"\n") == []
+
+
+def test_the_docs_site_renders_every_model_code_readably():
+    broken = {
+        str(path.relative_to(PROJECT_DIR)): lines
+        for pattern in CODE_PAGES for path in sorted(PROJECT_DIR.glob(pattern))
+        if (lines := strings_across_lines(path.read_text()))
+    }
+    assert not broken, (
+        "a quote (' \" `) inside a Jinja comment makes the Code tab of the docs site "
+        f"render the lines after it as one string (file: first lines): {broken}"
+    )

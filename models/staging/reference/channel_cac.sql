@@ -1,6 +1,6 @@
 {#-
-    Acquisition cost per channel: the shop's own (seed own_channel_cac) and, for the
-    demo source only, the demo's where the shop gives none. A channel without a row
+    Acquisition cost per channel: those of the shop (seed own_channel_cac) and, for the
+    demo source only, those of the demo where the shop gives none. A channel without a row
     has a null CAC in ltv_by_channel. Channels compare as lower(trim()).
 -#}
 {%- set is_demo = var('ltv_source_schema') == 'ltv_demo_raw' %}

@@ -1,7 +1,7 @@
 {#-
-    The rates the project converts with, one per currency and month: the shop's own
-    (seed own_fx_rates) where given, else the demo's (demo source only), else the
-    ECB's (seed ecb_fx_rates, `make fx-rates`).
+    The rates the project converts with, one per currency and month: those of the shop
+    (seed own_fx_rates) where given, else those of the demo (demo source only), else
+    the ECB reference rates (seed ecb_fx_rates, from make fx-rates).
 -#}
 {%- set is_demo = var('ltv_source_schema') == 'ltv_demo_raw' %}
 
