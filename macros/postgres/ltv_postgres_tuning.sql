@@ -3,9 +3,12 @@
     (other engines and views: nothing). A table dbt has just created or loaded has
     no planner statistics until autovacuum gets to it, so the next model plans
     blind: analyze it at once. The default work_mem (4 MB) sends every sort and
-    hash of millions of rows to disk: raise it for the model's own transaction
-    (var ltv_postgres_work_mem). Var ltv_postgres_jit turns JIT on or off the same
-    way; null, the default, keeps the server's setting.
+    hash of millions of rows to disk: raise it (var ltv_postgres_work_mem). Var
+    ltv_postgres_jit turns JIT on or off; null, the default, keeps the server's
+    setting. dbt runs hooks outside a transaction block, where `set local` does
+    nothing: these are session settings, and every table's pre-hook sets or resets
+    each of them, so no model inherits another's (a model's own pre-hook, which
+    runs after this one, may still change them for itself).
 #}
 
 {%- macro ltv_is_postgres_table() -%}
@@ -15,7 +18,7 @@
     ) }}
 {%- endmacro %}
 
-{#- pre-hook: settings for the model's own transaction. -#}
+{#- pre-hook: the session's settings for the model. -#}
 {% macro ltv_postgres_session_settings() -%}
     {%- if ltv_is_postgres_table() -%}
         {%- set settings = [] -%}
@@ -27,7 +30,9 @@
                     ~ work_mem
                 ) }}
             {%- endif -%}
-            {%- do settings.append("set local work_mem = '" ~ work_mem ~ "'") -%}
+            {%- do settings.append("set work_mem = '" ~ work_mem ~ "'") -%}
+        {%- else -%}
+            {%- do settings.append("reset work_mem") -%}
         {%- endif -%}
         {%- if var('ltv_postgres_jit') is not none -%}
             {%- if var('ltv_postgres_jit') is not boolean -%}
@@ -37,8 +42,10 @@
                 ) }}
             {%- endif -%}
             {%- do settings.append(
-                'set local jit = ' ~ ('on' if var('ltv_postgres_jit') else 'off')
+                'set jit = ' ~ ('on' if var('ltv_postgres_jit') else 'off')
             ) -%}
+        {%- else -%}
+            {%- do settings.append("reset jit") -%}
         {%- endif -%}
         {{ settings | join(';\n') }}
     {%- endif -%}

@@ -10,7 +10,7 @@
     second. -#}
 {{ config(
     materialized='table',
-    pre_hook=("set local jit = off" if target.type == 'postgres' else ""),
+    pre_hook=("set jit = off" if target.type == 'postgres' else ""),
 ) }}
 {%- set double = ltv_double_type() -%}
 {%- set discount_rate = var('ltv_clv_monthly_discount_rate', 0.01) -%}

@@ -10,7 +10,7 @@
     warns with the command to run.
 -#}
 {#- As in int_rfm_groups_scored: the JIT of PostgreSQL costs more than the series. -#}
-{{ config(pre_hook=("set local jit = off" if target.type == 'postgres' else "")) }}
+{{ config(pre_hook=("set jit = off" if target.type == 'postgres' else "")) }}
 {%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
 {%- set as_of = modules.datetime.date.fromisoformat(
     ltv_as_of_date().split("'")[1]
