@@ -15,7 +15,7 @@ from timing import project_state, run_measured
 def dbt_command(verb: str, engine: str, ctx: dict, extra: list | None = None) -> list:
     return [
         DBT, verb,
-        "--project-dir", PROJECT_DIR,
+        "--project-dir", ctx.get("project_dir", PROJECT_DIR),
         "--profiles-dir", ctx["profiles_dir"],
         "--target", engine,
         "--vars", json.dumps(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-
-
+import api_timing
 import query_grid
 from dbt_steps import CLV_SCORING_MODELS, floor_lines, top_models
 
@@ -152,6 +151,12 @@ def header_lines(report: dict) -> list:
     return lines
 
 
+def node_seconds(step: dict, model: str):
+    """The execution seconds of one model of a dbt step (None when it did not run)."""
+    return next((n["execution_time_s"] for n in step.get("nodes", [])
+                 if n["unique_id"].startswith("model.") and n["model"] == model), None)
+
+
 def engine_lines(report: dict, engine: str) -> list:
     """One engine's steps, ratios, bounds, slowest models and checks."""
     res = report["results"][engine]
@@ -195,6 +200,17 @@ def engine_lines(report: dict, engine: str) -> list:
                     f"{s['client_cpu_s']} s, peak backends {s['server_peak_backends']}, "
                     f"temp files {s.get('server_temp_files')}"
                 )
+    base = res.get("baseline_dbt_build")
+    if base and base.get("elapsed_time_s") and e and e.get("elapsed_time_s"):
+        lines.append(
+            f"- **`dbt build` before/after**: the project at {base['commit']} took "
+            f"{base['elapsed_time_s']} s (wall {base['wall_s']} s), this one "
+            f"{e['elapsed_time_s']} s (wall {e['wall_s']} s) on the same data: "
+            f"{round(e['elapsed_time_s'] / base['elapsed_time_s'], 2)}; user_ltv "
+            f"{node_seconds(base, 'user_ltv')} s before, {node_seconds(e, 'user_ltv')} s after"
+        )
+    if res.get("api"):
+        lines += api_timing.api_lines(engine, res["api"])
     if res.get("publish_switch_s") is not None:
         lines.append(
             f"- (e) `dbt build` published its marts with a switch of "

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import yaml
 
+import api_timing  # noqa: E402  (beside this file)
 import query_grid  # noqa: E402  (beside this file)
 from analyst_queries import time_analyst_queries
 from common import (
@@ -157,6 +158,43 @@ def publish_steps(engine: str, ctx: dict, res: dict) -> dict:
     return res
 
 
+def baseline_build(engine: str, ctx: dict, commit: str) -> dict:
+    """`dbt build` of the project at `commit` (a temporary git worktree) on the same raw
+    data, into schemas of its own: the baseline of --api-only's build."""
+    checkout = ctx["work_dir"] / "baseline_project"
+    subprocess.run(["git", "worktree", "remove", "--force", checkout], cwd=PROJECT_DIR,
+                   capture_output=True)  # fmt: skip
+    subprocess.run(["git", "worktree", "add", "--detach", checkout, commit], cwd=PROJECT_DIR,
+                   check=True, capture_output=True)  # fmt: skip
+    baseline = {**ctx, "project_dir": checkout,
+                "env": {**ctx["env"], "DBT_SCHEMA": DBT_SCHEMA + "_baseline"}}  # fmt: skip
+    try:
+        result = dbt_step("baseline_dbt_build", "build", engine, baseline)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", checkout], cwd=PROJECT_DIR,
+                       capture_output=True)  # fmt: skip
+    result["commit"] = commit
+    return result
+
+
+def api_steps(engine: str, ctx: dict, res: dict) -> dict:
+    """--api-only: one `dbt build` (on PostgreSQL after the baseline's, with
+    --baseline-commit), then the service over its marts, timed over HTTP."""
+    if ctx["baseline_commit"] and engine == "postgres":
+        log(f"{engine}: dbt build of the baseline {ctx['baseline_commit']}")
+        res["baseline_dbt_build"] = baseline_build(engine, ctx, ctx["baseline_commit"])
+        log(f"  {res['baseline_dbt_build']['status']}: wall "
+            f"{res['baseline_dbt_build']['wall_s']}s")  # fmt: skip
+    log(f"{engine}: dbt build")
+    res["e_dbt_build"] = dbt_step("e_dbt_build", "build", engine, ctx)
+    log(f"  {res['e_dbt_build']['status']}: wall {res['e_dbt_build']['wall_s']}s")
+    log(f"{engine}: the service over HTTP")
+    res["api"] = api_timing.time_api(engine, ctx, max(ctx["analyst_runs"], 1))
+    for line in api_timing.api_lines(engine, res["api"]):
+        log(line)
+    return res
+
+
 def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     res: dict = {"engine": engine}
     data_dir = ctx["work_dir"] / "data"
@@ -182,6 +220,8 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
         return res
     if ctx["publish_only"]:
         return publish_steps(engine, ctx, res)
+    if ctx["api_only"]:
+        return api_steps(engine, ctx, res)
 
     # (a) scores with a real fit of this source: scripts/fit_clv.py first, which
     # builds what it reads and then fits (both timed, apart), then (a) builds everything.
@@ -382,6 +422,15 @@ def main(argv=None) -> None:
         help="load, then two whole `dbt build`s: what the switch that publishes costs",
     )
     parser.add_argument(
+        "--api-only", action="store_true",
+        help="load, one `dbt build`, then the service (serve/) timed over HTTP",
+    )
+    parser.add_argument(
+        "--baseline-commit", default=None,
+        help="with --api-only: first `dbt build` the project at this commit on the same "
+        "data (into schemas of its own), for a before/after of the build",
+    )
+    parser.add_argument(
         "--grid-only", action="store_true",
         help="only time the user list grid (--analyst-runs runs a cell) on the "
         "database an earlier run of the same --work-dir and --pg-database left",
@@ -419,6 +468,8 @@ def main(argv=None) -> None:
         "explain": args.explain,
         "pg_database": args.pg_database,
         "publish_only": args.publish_only,
+        "api_only": args.api_only,
+        "baseline_commit": args.baseline_commit,
     }
 
     if args.grid_only:
@@ -448,13 +499,16 @@ def main(argv=None) -> None:
         "results": results,
     }
     for res in results.values():  # keep the JSON readable: no SQL text per node
-        for key in ("a_dbt_run", "d_dbt_run", "e_first_build", "e_dbt_build"):
+        for key in ("a_dbt_run", "d_dbt_run", "e_first_build", "e_dbt_build",
+                    "baseline_dbt_build"):
             for node in (res.get(key) or {}).get("nodes", []):
                 node.pop("compiled_code", None)
     markdown = render_markdown(report)
     report_json = json.dumps(report, indent=1, default=str)
     # One file per scale: the latest run of that scale.
-    stem = f"users_{args.users}" + ("_publish" if args.publish_only else "")
+    stem = f"users_{args.users}" + (
+        "_publish" if args.publish_only else "_api" if args.api_only else ""
+    )
     (args.results_dir / f"{stem}.md").write_text(markdown)
     (args.results_dir / f"{stem}.json").write_text(report_json)
     print()
