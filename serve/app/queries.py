@@ -28,6 +28,10 @@ SNAPSHOT_MARTS = (
 )  # fmt: skip
 # Optional: the builds' log (one row per build or run that reached its end).
 BUILDS_TABLE = "ltv_builds"
+# Optional: the CLV backtest's measures and deciles (marts of newer builds).
+BACKTEST_MEASURES_TABLE = "clv_backtest_measures"
+BACKTEST_DECILES_TABLE = "clv_backtest_deciles"
+OPTIONAL_TABLES = (BUILDS_TABLE, BACKTEST_MEASURES_TABLE, BACKTEST_DECILES_TABLE)
 
 # ------------------------------------------------------------------ the snapshot
 
@@ -79,6 +83,8 @@ select * from ltv_by_channel
 order by acquisition_channel, position(horizon in '3m 6m 12m lifetime')
 """
 CLV_BACKTEST = "select * from clv_backtest order by bin_order"
+BACKTEST_MEASURES = "select * from clv_backtest_measures order by predictor desc"
+BACKTEST_DECILES = "select * from clv_backtest_deciles order by predictor desc, decile"
 
 ONE_USER = f"""
 select
