@@ -291,6 +291,10 @@ def clv_section(marts: dict) -> str:
     )
 
 
+# Who is better on a measure, by verdict.model_wins (None: a value is missing).
+BETTER = {True: "model", False: "baseline or tie", None: "not compared"}
+
+
 def backtest_part(marts: dict) -> str:
     """The repeat-purchase backtest, and the model against the naive baseline."""
     parts = []
@@ -312,7 +316,7 @@ def backtest_part(marts: dict) -> str:
         rows = [
             [row_header(m["label"]), num(verdict.shown(m["measure"], m["model"])),
              num(verdict.shown(m["measure"], m["baseline"])),
-             f"<td>{'model' if m['model_wins'] else 'baseline or tie'}</td>"]
+             num(BETTER[m["model_wins"]])]
             for m in result["measures"]
         ]  # fmt: skip
         parts.append(table(["Measure", "Model", "Baseline", "Better"], rows,
