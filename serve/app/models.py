@@ -116,6 +116,29 @@ class BacktestRow(BaseModel):
     as_of_date: date
 
 
+class VerdictMeasure(BaseModel):
+    """One measure of clv_backtest_measures, the model's value against the baseline's."""
+
+    measure: str
+    label: str
+    better: Literal["lower", "lower_absolute", "higher"]
+    model: float | None
+    baseline: float | None
+    model_wins: bool | None = Field(description="Null when a value is missing.")
+
+
+class Verdict(BaseModel):
+    """Does the CLV model beat the naive baseline in the backtest (serve/app/verdict.py)?"""
+
+    status: Literal["missing", "empty", "incomplete", "ok"] = Field(
+        description="missing: marts not published yet; empty: no calibration fit."
+    )
+    text: str
+    wins: int | None
+    compared: int
+    measures: list[VerdictMeasure]
+
+
 class UserLtv(BaseModel):
     """A row of user_ltv."""
 

@@ -24,10 +24,14 @@ HORIZONS = ("3m", "6m", "12m", "lifetime")
 # The marts the snapshot copies (order_audit stays: only its newest date is read).
 SNAPSHOT_MARTS = (
     "user_ltv", "user_clv", "ltv_summary", "ltv_distribution", "ltv_segments",
-    "ltv_cohorts", "ltv_by_channel", "clv_backtest", "clv_model_parameters",
+    "ltv_cohorts", "ltv_by_channel", "clv_backtest", "clv_model_parameters", "user_rfm",
 )  # fmt: skip
 # Optional: the builds' log (one row per build or run that reached its end).
 BUILDS_TABLE = "ltv_builds"
+# Optional: the CLV backtest's measures and deciles (marts of newer builds).
+BACKTEST_MEASURES_TABLE = "clv_backtest_measures"
+BACKTEST_DECILES_TABLE = "clv_backtest_deciles"
+OPTIONAL_TABLES = (BUILDS_TABLE, BACKTEST_MEASURES_TABLE, BACKTEST_DECILES_TABLE)
 
 # ------------------------------------------------------------------ the snapshot
 
@@ -79,6 +83,40 @@ select * from ltv_by_channel
 order by acquisition_channel, position(horizon in '3m 6m 12m lifetime')
 """
 CLV_BACKTEST = "select * from clv_backtest order by bin_order"
+BACKTEST_MEASURES = "select * from clv_backtest_measures order by predictor desc"
+BACKTEST_DECILES = "select * from clv_backtest_deciles order by predictor desc, decile"
+
+# ------------------------------------------------------------------ the report
+
+# The 25 users of the highest lifetime revenue (ties by user_id).
+TOP_CUSTOMERS = """
+select user_id, ltv_segment, acquisition_channel, orders_lifetime, revenue_3m,
+    revenue_6m, revenue_12m, revenue_lifetime
+from user_ltv
+order by revenue_lifetime desc nulls last, user_id
+limit 25
+"""
+
+# Predicted CLV per segment, in the segments' order (ltv_segments.segment_order);
+# one-time buyers (frequency 0) are alive to BG/NBD by construction.
+CLV_SEGMENTS = """
+select
+    s.ltv_segment,
+    count(c.user_id) as users,
+    avg(c.predicted_clv_12m) as predicted_clv_12m_mean,
+    sum(c.predicted_clv_12m) as predicted_clv_12m_total,
+    avg(c.probability_alive) as share_alive,
+    count(case when r.frequency = 0 then 1 end) as one_time_buyers,
+    avg(case when r.frequency > 0 then c.probability_alive end) as share_alive_repeat,
+    sum(c.expected_purchases_365d) as expected_purchases_365d
+from ltv_segments as s
+left join user_ltv as u on s.ltv_segment = u.ltv_segment
+left join user_clv as c on u.user_id = c.user_id
+left join user_rfm as r on c.user_id = r.user_id
+group by s.ltv_segment, s.segment_order
+order by s.segment_order
+"""
+CLV_PARAMETERS = "select * from clv_model_parameters order by model, parameter"
 
 ONE_USER = f"""
 select

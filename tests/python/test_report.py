@@ -2,20 +2,25 @@
 
 The demo (default source: the seeds in seeds/demo) is built once on DuckDB, in a file
 of our own under pytest's tmp dir, with the demo's fixed as-of date. The report must be
-self-contained (no external resource), state its as-of date, agree with the marts on
-the headline numbers and have data in every chart. Then headless Chromium (Debian's
-`chromium` package) opens it from disk: the screenshot must not be blank, and the
-report's inline check must find every `svg[data-chart]` rendered with visible marks.
+self-contained (plotly.js embedded once, no external resource), state its as-of date,
+agree with the marts on the headline numbers, the segments' order and the top
+customers, and hold every chart as a plotly figure. Then headless Chromium (Debian's
+`chromium`; through selenium and chromedriver as for the dashboard) opens it from disk:
+every chart must be drawn with visible marks, no two texts of the cards and tables
+may overlap, and the screenshot must not be blank. The CLV backtest's verdict is
+checked on copies of the demo with hand-made backtest marts (empty, and with rows).
 
-Chromium is required: without it these tests fail (`apt-get install chromium`).
+Chromium is required: without it these tests fail (`make browser`).
 """
 
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,12 +29,16 @@ import duckdb
 import pytest
 
 from harness import PROJECT_DIR
+from harness.backtest import VERDICT_START, warehouse_with_backtest
+from harness.browser import OVERLAPS_JS
 from harness.dbt_runs import DBT, project_args
 
 AS_OF_DATE = "2026-07-01"
 SCHEMA = "ltv_report"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
 WINDOW = (1280, 4000)
+# The demo has a CLV fit (clv_backtest) but no backtest measures yet.
 EXPECTED_CHARTS = {
     "distribution-3m",
     "distribution-6m",
@@ -37,9 +46,11 @@ EXPECTED_CHARTS = {
     "distribution-lifetime",
     "cohorts",
     "channels",
+    "segments",
+    "clv_backtest",
 }
-SVG_NAMESPACE = 'xmlns="http://www.w3.org/2000/svg"'
 CHROMIUM_TIMEOUT_SECONDS = 120
+PLOTLY_JS = re.compile(r'<script id="plotly-js">.*?</script>', re.DOTALL)
 
 
 # ------------------------------------------------------------------------- fixtures
@@ -73,23 +84,81 @@ def demo_warehouse(work_dir, profiles_dir) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def report_path(demo_warehouse, work_dir) -> Path:
+def render(warehouse: Path, out: Path) -> Path:
     """The report rendered by the script's command line, as a user runs it."""
-    out = work_dir / "ltv_report.html"
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(demo_warehouse), "DBT_SCHEMA": SCHEMA}
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(warehouse), "DBT_SCHEMA": SCHEMA}
     result = subprocess.run(
         [sys.executable, str(PROJECT_DIR / "scripts" / "render_report.py"),
          "--target", "duckdb", "--out", str(out)],
-        cwd=work_dir, env=env, capture_output=True, text=True, timeout=120,
-    )
+        cwd=out.parent, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return out
 
 
 @pytest.fixture(scope="module")
+def report_path(demo_warehouse, work_dir) -> Path:
+    return render(demo_warehouse, work_dir / "ltv_report.html")
+
+
+@pytest.fixture(scope="module")
 def report_html(report_path) -> str:
     return report_path.read_text(encoding="utf-8")
+
+
+def query(warehouse: Path, sql: str) -> list:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+# ------------------------------------------------------------------ HTML inspection
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes; the cells of each table, by class."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+        self.tables = {}
+        self._table = self._row = self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag == "table":
+            self._table = self.tables.setdefault(attrs.get("class", ""), [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+            self._table.append(self._row)
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parsed(html: str) -> Tags:
+    parser = Tags()
+    parser.feed(html)
+    return parser
+
+
+def body_rows(tags: Tags, class_: str) -> list:
+    """The rows of the table of this class, without its header row."""
+    return tags.tables[class_][1:]
+
+
+def money(value) -> str:
+    return f"${value:,.2f}"
 
 
 # ------------------------------------------------------------------------ chromium
@@ -101,7 +170,7 @@ def find_chromium() -> str:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: the report tests need a headless "
-            "browser; install it with `apt-get install chromium`",
+            "browser; install it with `make browser`",
             pytrace=False,
         )
     return CHROMIUM
@@ -122,55 +191,54 @@ def run_chromium(profile_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-# ------------------------------------------------------------------- HTML inspection
+@pytest.fixture(scope="module")
+def browser(report_path):
+    """Headless Chromium (selenium) on the report, opened from disk."""
+    find_chromium()
+    if CHROMEDRIVER is None:
+        pytest.fail("chromium-driver is required (make browser)", pytrace=False)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     f"--window-size={WINDOW[0]},1600"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.get(report_path.as_uri())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and driver.execute_script(
+        "return document.querySelectorAll('figure[data-chart] .main-svg').length"
+        " < document.querySelectorAll('figure[data-chart]').length"
+    ):
+        time.sleep(0.2)
+    yield driver
+    driver.quit()
 
 
-class ChartMarks(HTMLParser):
-    """Per `<svg data-chart=NAME>`: its data marks (class `mark`) and its <title>."""
+# Per chart: plotly's div, its svg, and its data marks with a visible box.
+CHART_MARKS_JS = """
+const found = {};
+for (const figure of document.querySelectorAll('figure[data-chart]')) {
+  const plot = figure.querySelector('.js-plotly-plot');
+  const marks = plot ? [...plot.querySelectorAll(
+    '.main-svg .trace path, .main-svg .hm image, .main-svg .trace .point')] : [];
+  found[figure.dataset.chart] = {
+    plot: plot !== null,
+    svg: plot ? plot.querySelectorAll('svg.main-svg').length : 0,
+    traces: plot ? plot.querySelectorAll('.main-svg .trace, .main-svg .hm').length : 0,
+    visible: marks.filter((m) => {
+      const b = m.getBoundingClientRect();
+      return b.width > 0 && b.height > 0;
+    }).length,
+  };
+}
+return found;
+"""
 
-    def __init__(self):
-        super().__init__()
-        self.charts = {}
-        self.titles = set()
-        self._chart = None
-        self._depth = 0
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "svg" and "data-chart" in attrs:
-            self._chart, self._depth = attrs["data-chart"], 0
-            self.charts[self._chart] = {"rect": 0, "path": 0}
-        elif self._chart is not None:
-            if tag in ("rect", "path") and "mark" in attrs.get("class", "").split():
-                self.charts[self._chart][tag] += 1
-            if tag == "title" and self._depth == 0:
-                self.titles.add(self._chart)
-            self._depth += 1
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if self._chart is not None and tag != "svg":
-            self._depth -= 1
-
-    def handle_endtag(self, tag):
-        if self._chart is None:
-            return
-        if tag == "svg" and self._depth == 0:
-            self._chart = None
-        else:
-            self._depth -= 1
-
-
-def chart_marks(html: str) -> ChartMarks:
-    parser = ChartMarks()
-    parser.feed(html)
-    return parser
-
-
-def body_attribute(dom: str, name: str) -> str:
-    match = re.search(rf'<body[^>]*\s{name}="([^"]*)"', dom)
-    assert match, f"<body> has no {name} attribute in the rendered DOM"
-    return match.group(1)
+# The texts of the cards and tables, which must not overlap.
+TEXTS = "h1, h2, h3, .lead, .card .big, .card .caption, .card dt, .card dd, th, td"
 
 
 # --------------------------------------------------------------------- PNG decoding
@@ -243,13 +311,15 @@ def colour_statistics(rows: list, channels: int, background: bytes) -> tuple:
 
 
 def test_report_is_self_contained(report_html):
-    """No URL to anything outside the file (the SVG namespace is a name, no fetch)."""
-    text = report_html.replace(SVG_NAMESPACE, "")
+    """plotly.js embedded once; beside it, no URL and no reference to a resource."""
+    assert len(PLOTLY_JS.findall(report_html)) == 1, "plotly.js must be inlined once"
+    assert report_html.count("* plotly.js v") == 1
+    text = PLOTLY_JS.sub("", report_html)
     assert not re.findall(r"https?://[^\s\"'<>)]*", text)
-    assert not re.search(r"\b(src|href)\s*=", text), "report refers to a resource"
-    for external in ("<link", "<img", "<iframe", "<object", "<embed", "@import"):
-        assert external not in text, f"report refers to a resource: {external}"
-    assert "url(" not in text, "report refers to a resource in CSS"
+    for tag, attrs in parsed(report_html).tags:
+        assert not {"src", "href"} & set(attrs), f"<{tag}> refers to a resource"
+        assert tag not in ("link", "img", "iframe", "object", "embed"), tag
+    assert "@import" not in text and "url(" not in text, "CSS refers to a resource"
 
 
 def test_report_states_its_as_of_date(report_html):
@@ -259,52 +329,103 @@ def test_report_states_its_as_of_date(report_html):
 
 def test_headline_numbers_are_the_marts(report_html, demo_warehouse):
     """Each horizon's card shows its mean LTV and recommended max CAC, to the cent."""
-    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
-        summary = connection.execute(
-            f"select horizon, ltv_mean, recommended_max_cac from {SCHEMA}.ltv_summary"
-        ).fetchall()
+    summary = query(demo_warehouse, "select horizon, ltv_mean, recommended_max_cac"
+                    f" from {SCHEMA}.ltv_summary")  # fmt: skip
+    assert len(summary) == 4
     for horizon, mean, max_cac in summary:
         card = re.search(
             rf'<article class="card" data-horizon="{horizon}">(.*?)</article>',
             report_html,
         )
         assert card, f"no card for horizon {horizon}"
-        assert f"${mean:,.2f}" in card.group(1)
-        assert f"${max_cac:,.2f}" in card.group(1)
+        assert money(mean) in card.group(1)
+        assert money(max_cac) in card.group(1)
 
 
-def test_every_chart_has_data(report_html, demo_warehouse):
-    marks = chart_marks(report_html)
-    assert set(marks.charts) == EXPECTED_CHARTS
-    assert marks.titles == EXPECTED_CHARTS, "every chart needs its own <title>"
-    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
-        buckets, channels = connection.execute(
-            "select"
-            f" (select count(distinct bucket_order) from {SCHEMA}.ltv_distribution),"
-            " (select count(distinct acquisition_channel)"
-            f" from {SCHEMA}.ltv_by_channel)"
-        ).fetchone()
-    for horizon in ("3m", "6m", "12m", "lifetime"):
-        assert marks.charts[f"distribution-{horizon}"]["rect"] == buckets
-    assert marks.charts["cohorts"]["path"] >= 2, "cohort curves missing"
-    assert marks.charts["channels"]["rect"] >= channels, "a channel has no LTV bar"
+def test_every_chart_is_a_plotly_figure(report_html):
+    charts = {attrs["data-chart"] for tag, attrs in parsed(report_html).tags
+              if tag == "figure" and "data-chart" in attrs}  # fmt: skip
+    assert charts == EXPECTED_CHARTS
+    assert "<svg" not in PLOTLY_JS.sub("", report_html), "a chart drawn by hand"
+    for name in EXPECTED_CHARTS:
+        assert f'id="chart-{name}" class="plotly-graph-div"' in report_html, name
+        assert re.search(rf'Plotly\.newPlot\(\s*"chart-{name}"', report_html), name
 
 
-def test_chromium_renders_every_chart(report_path, work_dir):
-    """The report's inline check, run by Chromium on load, finds every chart drawn."""
-    rendered_dom = run_chromium(
-        work_dir / "chromium-dom", "--dump-dom", report_path.as_uri()
-    ).stdout
-    total = int(body_attribute(rendered_dom, "data-total-charts"))
-    rendered = int(body_attribute(rendered_dom, "data-rendered-charts"))
-    assert total == len(EXPECTED_CHARTS)
-    assert rendered == total, f"only {rendered} of {total} charts rendered"
+def test_chromium_draws_every_chart_with_marks(browser):
+    charts = browser.execute_script(CHART_MARKS_JS)
+    assert set(charts) == EXPECTED_CHARTS
+    for name, found in charts.items():
+        assert found["plot"] and found["svg"] >= 1, f"{name}: plotly drew nothing"
+        assert found["traces"] >= 1 and found["visible"] >= 1, f"{name}: no marks"
+
+
+def test_no_two_texts_overlap_in_the_cards_and_tables(browser, work_dir):
+    assert browser.execute_script(OVERLAPS_JS, TEXTS) == []
+    assert browser.save_screenshot(str(work_dir / "report-top.png"))
+
+
+def test_segments_are_in_the_projects_order(report_html, demo_warehouse):
+    """The order of ltv_segments.segment_order (the model defines it once), in the
+    segment table and in the predicted CLV's table."""
+    order = [row[0] for row in query(
+        demo_warehouse, f"select ltv_segment from {SCHEMA}.ltv_segments order by segment_order"
+    )]  # fmt: skip
+    assert order == ["VIP", "High", "Medium", "Low", "New"]
+    tags = parsed(report_html)
+    assert [row[0] for row in body_rows(tags, "segments")] == order
+    assert [row[0] for row in body_rows(tags, "segments clv-segments")] == order
+
+
+def test_top_customers_are_user_ltv(report_html, demo_warehouse):
+    expected = query(demo_warehouse, f"""
+        select user_id, ltv_segment, acquisition_channel, orders_lifetime, revenue_3m,
+            revenue_6m, revenue_12m, revenue_lifetime
+        from {SCHEMA}.user_ltv order by revenue_lifetime desc, user_id limit 25""")
+    shown = body_rows(parsed(report_html), "segments top-customers")
+    assert shown == [
+        [str(user), segment, channel, f"{orders:,}", *(money(v) for v in revenue)]
+        for user, segment, channel, orders, *revenue in expected
+    ]
+
+
+def test_p_alive_is_explained_beside_the_share_alive(report_html):
+    clv = report_html[report_html.index("<h2>Predicted CLV"):]
+    assert "one-time buyer has not yet shown a dropout" in clv
+    assert "<th>Share alive</th>" in clv
+    assert clv.index("one-time buyer") < clv.index("<th>Share alive</th>")
+
+
+def test_without_backtest_marts_the_verdict_is_skipped(report_html):
+    assert 'data-status="missing"' in report_html
+    assert "not published yet" in report_html
+    assert 'data-chart="backtest_calibration"' not in report_html
+
+
+def test_empty_backtest_marts_ask_for_a_fit(demo_warehouse, work_dir):
+    warehouse = warehouse_with_backtest(
+        demo_warehouse, work_dir / "empty_backtest.duckdb", SCHEMA, [], []
+    )
+    html = render(warehouse, work_dir / "empty_backtest.html").read_text()
+    assert 'data-status="empty"' in html and "run `make fit-clv`" in html
+    assert 'data-chart="backtest_calibration"' not in html
+
+
+def test_the_verdict_and_calibration_of_a_backtest(demo_warehouse, work_dir):
+    warehouse = warehouse_with_backtest(
+        demo_warehouse, work_dir / "backtest.duckdb", SCHEMA
+    )
+    html = render(warehouse, work_dir / "backtest.html").read_text()
+    assert 'data-status="ok"' in html and VERDICT_START in html
+    assert 'data-chart="backtest_calibration"' in html
+    rows = body_rows(parsed(html), "segments verdict-measures")
+    assert ["normalized Gini", "0.62", "0.41", "model"] in rows
 
 
 def test_screenshot_is_not_blank(report_path, work_dir):
     screenshot = work_dir / "report.png"
     run_chromium(
-        work_dir / "chromium-screenshot",
+        work_dir / "chromium-screenshot", "--virtual-time-budget=10000",
         f"--screenshot={screenshot}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
         report_path.as_uri(),
     )
@@ -313,6 +434,6 @@ def test_screenshot_is_not_blank(report_path, work_dir):
     assert (width, height) == WINDOW
     background = rows[0][:3]
     distinct, covered = colour_statistics(rows, channels, background)
-    # Text, bars and a colour ramp: far more than a blank or half-painted page.
+    # Text, bars and a heatmap: far more than a blank or half-painted page.
     assert distinct >= 100, f"only {distinct} distinct colours"
     assert covered >= 0.05, f"only {covered:.1%} of the page is not background"

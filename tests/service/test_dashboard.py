@@ -1,6 +1,6 @@
-"""The dashboard at /: its files and charts through the API, and the page in real
-headless Chromium (selenium): load, filter, sort, page, open a user, and a
-screenshot whose texts do not overlap."""
+"""The dashboard at /: its files, charts and the CLV backtest's verdict through the
+API, and the page in real headless Chromium (selenium): load, filter, sort, page, open
+a user, and a screenshot whose texts do not overlap."""
 
 import shutil
 import socket
@@ -13,6 +13,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.select import Select
 
+from fastapi.testclient import TestClient
+from harness.backtest import VERDICT_START, warehouse_with_backtest
+from harness.browser import OVERLAPS_JS
 from serve.app.charts import CHARTS
 from serve.app.main import create_app
 
@@ -31,7 +34,40 @@ def test_every_chart_is_a_figure_of_its_mart(client):
     figures = client.get("/api/v1/ltv/charts").json()
     assert set(figures) == set(CHARTS)
     for name, figure in figures.items():
-        assert figure["data"] and figure["layout"]["title"]["text"], name
+        assert figure["layout"]["title"]["text"], name
+        if name == "backtest_calibration":  # the demo publishes no backtest deciles
+            assert figure["data"] == []
+            assert "make fit-clv" in figure["layout"]["annotations"][0]["text"]
+        else:
+            assert figure["data"], name
+
+
+def test_without_backtest_marts_the_verdict_says_so(client):
+    verdict = client.get("/api/v1/ltv/clv-verdict").json()
+    assert verdict["status"] == "missing" and "not published yet" in verdict["text"]
+
+
+@pytest.mark.parametrize("published", ["rows", "empty"])
+def test_the_backtest_verdict_and_calibration(demos, tmp_path, published):
+    """Over a copy of the DuckDB demo that holds the backtest's marts (hand-made)."""
+    demo = demos("duckdb")
+    rows = {"rows": {}, "empty": {"measures": [], "deciles": []}}[published]
+    path = warehouse_with_backtest(demo.settings.duckdb_path, tmp_path / "backtest.duckdb",
+                                   demo.settings.dbt_schema, **rows)  # fmt: skip
+    settings = demo.settings.model_copy(update={"dbt_duckdb_path": str(path)})
+    with TestClient(create_app(settings)) as client:
+        verdict = client.get("/api/v1/ltv/clv-verdict").json()
+        calibration = client.get("/api/v1/ltv/charts").json()["backtest_calibration"]
+    if published == "rows":
+        assert verdict["status"] == "ok" and verdict["text"].startswith(VERDICT_START)
+        assert (verdict["wins"], verdict["compared"]) == (4, 6)
+        names = [trace["name"] for trace in calibration["data"]]
+        assert names == ["model (BG/NBD + Gamma-Gamma)", "naive baseline",
+                         "perfect calibration"]  # fmt: skip
+        assert [len(trace["x"]) for trace in calibration["data"][:2]] == [10, 10]
+    else:
+        assert verdict["status"] == "empty" and "make fit-clv" in verdict["text"]
+        assert calibration["data"] == []
 
 
 # ------------------------------------------------------------------------ browser
@@ -86,24 +122,9 @@ def column(browser, index: int) -> list:
             for row in browser.find_elements("css selector", "#users tbody tr")]  # fmt: skip
 
 
-# Pairs of visible text elements whose boxes intersect (not one inside the other).
-OVERLAPS_JS = """
-const nodes = [...document.querySelectorAll(
-  'h1, h2, h3, label, th, .card dt, .card dd, #page-info, .pager button, #as-of'
-)].filter((n) => n.offsetParent !== null);
-const found = [];
-for (let i = 0; i < nodes.length; i++) {
-  for (let j = i + 1; j < nodes.length; j++) {
-    const [a, b] = [nodes[i], nodes[j]];
-    if (a.contains(b) || b.contains(a)) continue;
-    const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
-    if (r.left < s.right - 1 && s.left < r.right - 1
-        && r.top < s.bottom - 1 && s.top < r.bottom - 1)
-      found.push(a.textContent.trim() + ' / ' + b.textContent.trim());
-  }
-}
-return found;
-"""
+# The texts that must not overlap.
+TEXTS = ("h1, h2, h3, label, th, .card dt, .card dd, #page-info, .pager button, #as-of, "
+         "#clv-verdict")
 
 
 def test_the_page_filters_sorts_pages_and_opens_a_user(browser, served_url, demos, tmp_path):
@@ -113,6 +134,9 @@ def test_the_page_filters_sorts_pages_and_opens_a_user(browser, served_url, demo
     wait(lambda: len(browser.find_elements("css selector", ".card")) == 4)
     wait(lambda: all(browser.find_elements("css selector", f"#chart-{name} .main-svg")
                      for name in CHARTS))  # fmt: skip
+    verdict = browser.find_element("id", "clv-verdict")
+    wait(lambda: verdict.get_attribute("data-status") == "missing")
+    assert "not published yet" in verdict.text
     info = browser.find_element("id", "page-info")
     assert f"{len(users):,} users" in info.text
 
@@ -138,4 +162,4 @@ def test_the_page_filters_sorts_pages_and_opens_a_user(browser, served_url, demo
 
     screenshot = tmp_path / "dashboard.png"
     assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 50_000
-    assert browser.execute_script(OVERLAPS_JS) == []
+    assert browser.execute_script(OVERLAPS_JS, TEXTS) == []

@@ -43,7 +43,15 @@ class Snapshot:
     version: object  # what the source said was published when this was copied
     loaded_at: datetime
     newest_order_date: date | None
-    has_builds_table: bool
+    tables: frozenset  # what was copied: the marts and the optional tables present
+
+    @property
+    def has_builds_table(self) -> bool:
+        return queries.BUILDS_TABLE in self.tables
+
+    def rows_if_present(self, table: str, statement: str, params=()) -> list | None:
+        """The rows of a query of an optional table; None when it was not published."""
+        return self.rows(statement, params) if table in self.tables else None
 
     def rows(self, statement: str, params=()) -> list[dict]:
         """The rows of one query, as dicts; a cursor of its own (thread-safe)."""
@@ -125,8 +133,7 @@ class DuckDbSource:
         finally:
             connection.execute("detach warehouse")
         index_users(connection)
-        return Snapshot(connection, version, now(), newest,
-                        queries.BUILDS_TABLE in copied)  # fmt: skip
+        return Snapshot(connection, version, now(), newest, frozenset(copied))
 
 
 def copy_list(tables: set) -> list:
@@ -134,7 +141,7 @@ def copy_list(tables: set) -> list:
     missing = [mart for mart in queries.SNAPSHOT_MARTS if mart not in tables]
     if missing:
         raise NoPublishedBuild(f"no published {', '.join(missing)}")
-    optional = [queries.BUILDS_TABLE] if queries.BUILDS_TABLE in tables else []
+    optional = [table for table in queries.OPTIONAL_TABLES if table in tables]
     return [*queries.SNAPSHOT_MARTS, *optional]
 
 
@@ -219,8 +226,7 @@ class PostgresSource:
         finally:
             connection.close()
         index_users(target)
-        return Snapshot(target, version, now(), newest,
-                        queries.BUILDS_TABLE in copied)  # fmt: skip
+        return Snapshot(target, version, now(), newest, frozenset(copied))
 
     def copy_table(self, cursor, target, table: str, path: Path) -> None:
         """One table: created with its columns' types, filled from COPY's CSV."""

@@ -90,6 +90,13 @@ async function loadCharts() {
   }
 }
 
+async function loadVerdict() {
+  const verdict = await getJson(`${API}/clv-verdict`);
+  const paragraph = document.getElementById("clv-verdict");
+  paragraph.textContent = verdict.text;
+  paragraph.dataset.status = verdict.status;
+}
+
 document.getElementById("filters").addEventListener("submit", (event) => {
   event.preventDefault();
   state.page = 1;
@@ -113,3 +120,4 @@ document.getElementById("next").addEventListener("click", () => { state.page += 
 loadSummary();
 loadUsers();
 loadCharts();
+loadVerdict();
