@@ -56,13 +56,9 @@ def wait_until_serving(client: httpx.Client, process: subprocess.Popen) -> float
 
 
 def median_ms(client: httpx.Client, path: str, params: dict | None, runs: int) -> float:
-    client.get(path, params=params).raise_for_status()  # warm-up
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        client.get(path, params=params).raise_for_status()
-        timings.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(timings), 2)
+    return round(query_grid.median_ms(
+        lambda: client.get(path, params=params).raise_for_status(), runs
+    ), 2)  # fmt: skip
 
 
 def list_params(cell: dict) -> dict:

@@ -426,6 +426,11 @@ def main(argv=None) -> None:
         help="load, one `dbt build`, then the service (serve/) timed over HTTP",
     )
     parser.add_argument(
+        "--serve-only", action="store_true",
+        help="only time the service over HTTP (--analyst-runs runs a request) on the "
+        "marts an earlier --api-only run of the same --work-dir and --pg-database left",
+    )
+    parser.add_argument(
         "--baseline-commit", default=None,
         help="with --api-only: first `dbt build` the project at this commit on the same "
         "data (into schemas of its own), for a before/after of the build",
@@ -471,6 +476,15 @@ def main(argv=None) -> None:
         "api_only": args.api_only,
         "baseline_commit": args.baseline_commit,
     }
+
+    if args.serve_only:
+        for engine in engines:
+            log(f"{engine}: the service over HTTP; load average {os.getloadavg()}")
+            for line in api_timing.api_lines(
+                engine, api_timing.time_api(engine, ctx, max(args.analyst_runs, 1))
+            ):
+                log(line)
+        return
 
     if args.grid_only:
         print_grid(time_list_grid(ctx, max(args.analyst_runs, 1)))

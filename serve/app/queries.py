@@ -20,6 +20,8 @@ USER_CLV_COLUMNS = (
     "expected_order_value", "predicted_clv_12m",
 )  # fmt: skip
 HORIZONS = ("3m", "6m", "12m", "lifetime")
+# Text columns of user_ltv with few values, ENUMs in the service's copy (snapshot.py).
+USER_LTV_ENUM_COLUMNS = ("acquisition_channel", "ltv_segment")
 
 # The marts the snapshot copies (order_audit stays: only its newest date is read).
 SNAPSHOT_MARTS = (
@@ -163,15 +165,23 @@ def user_count(where: str) -> str:
     return f"select count(*) from user_ltv where {where}"
 
 
-def user_page(where: str, sort_by: str, descending: bool) -> str:
-    """A page (values: the filter's, then limit and offset) of the list sorted by
-    sort_by, nulls as the largest value, ties by user_id ascending."""
+def user_page_ids(where: str, sort_by: str, descending: bool) -> str:
+    """The user_ids of one page (values: the filter's, then limit and offset) of the
+    list sorted by sort_by, nulls as the largest value, ties by user_id ascending.
+    Ids only: sorting narrow rows, then reading the page's rows (USERS_BY_ID), is
+    twice as fast as sorting whole rows."""
     if sort_by not in USER_LTV_COLUMNS:
         raise ValueError(f"sort_by must be a column of user_ltv, not {sort_by!r}")
     order = "desc nulls first" if descending else "asc nulls last"
     return f"""
-select {", ".join(USER_LTV_COLUMNS)} from user_ltv
+select user_id from user_ltv
 where {where}
 order by {sort_by} {order}, user_id asc
 limit ? offset ?
 """
+
+
+def users_by_id(count: int) -> str:
+    """The list's columns of `count` users, by user_id (any order)."""
+    return (f"select {', '.join(USER_LTV_COLUMNS)} from user_ltv "
+            f"where user_id in ({', '.join(['?'] * count)})")  # fmt: skip

@@ -63,6 +63,18 @@ class Snapshot:
         finally:
             cursor.close()
 
+    def user_page(self, where: str, values: list, sort_by: str, descending: bool,
+                  limit: int, offset: int) -> list[dict]:
+        """One page of the user list, in its order (queries.user_page_ids)."""
+        ids = [row["user_id"] for row in self.rows(
+            queries.user_page_ids(where, sort_by, descending), [*values, limit, offset]
+        )]  # fmt: skip
+        if not ids:
+            return []
+        by_id = {row["user_id"]: row
+                 for row in self.rows(queries.users_by_id(len(ids)), ids)}  # fmt: skip
+        return [by_id[user_id] for user_id in ids]
+
     def scalar(self, statement: str, params=()):
         cursor = self.connection.cursor()
         try:
@@ -75,8 +87,22 @@ def new_memory_database() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(":memory:")
 
 
-def index_users(connection: duckdb.DuckDBPyConnection) -> None:
-    """One user in a few milliseconds: an index on user_id (ART) of both user marts."""
+def prepare_for_requests(connection: duckdb.DuckDBPyConnection) -> None:
+    """The copy's own speed-ups, in place before it serves. The list's text columns of
+    few values become ENUMs of their values in text order (sorting and nulls as
+    text; an unknown value matches nothing): filtering a million users by channel
+    compares small integers, eight times faster than text. One user in a few
+    milliseconds: an index on user_id (ART) of both user marts."""
+    for column in queries.USER_LTV_ENUM_COLUMNS:
+        values = [row[0] for row in connection.execute(
+            f"select distinct {column} from user_ltv where {column} is not null order by 1"
+        ).fetchall()]  # fmt: skip
+        if values:
+            labels = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+            connection.execute(f"create type {column}_value as enum ({labels})")
+            connection.execute(
+                f"alter table user_ltv alter {column} set data type {column}_value"
+            )
     connection.execute("create unique index user_ltv_user_id on user_ltv (user_id)")
     connection.execute("create unique index user_clv_user_id on user_clv (user_id)")
 
@@ -132,7 +158,7 @@ class DuckDbSource:
                 ).fetchone()[0]
         finally:
             connection.execute("detach warehouse")
-        index_users(connection)
+        prepare_for_requests(connection)
         return Snapshot(connection, version, now(), newest, frozenset(copied))
 
 
@@ -225,7 +251,7 @@ class PostgresSource:
                     newest = cursor.fetchone()[0]
         finally:
             connection.close()
-        index_users(target)
+        prepare_for_requests(target)
         return Snapshot(target, version, now(), newest, frozenset(copied))
 
     def copy_table(self, cursor, target, table: str, path: Path) -> None:

@@ -41,10 +41,8 @@ def user_list(
         "max_revenue": max_revenue,
     })  # fmt: skip
     total = snapshot.scalar(queries.user_count(where), values)
-    items = snapshot.rows(
-        queries.user_page(where, sort_by, sort_order == "desc"),
-        [*values, page_size, (page - 1) * page_size],
-    )
+    items = snapshot.user_page(where, values, sort_by, sort_order == "desc",
+                               page_size, (page - 1) * page_size)
     return {"total": total, "page": page, "page_size": page_size, "items": items}
 
 
