@@ -25,6 +25,7 @@ HORIZONS = ("3m", "6m", "12m", "lifetime")
 SNAPSHOT_MARTS = (
     "user_ltv", "user_clv", "ltv_summary", "ltv_distribution", "ltv_segments",
     "ltv_cohorts", "ltv_by_channel", "clv_backtest", "clv_model_parameters",
+    "clv_backtest_measures", "clv_backtest_deciles",
 )  # fmt: skip
 # Optional: the builds' log (one row per build or run that reached its end).
 BUILDS_TABLE = "ltv_builds"
@@ -79,6 +80,13 @@ select * from ltv_by_channel
 order by acquisition_channel, position(horizon in '3m 6m 12m lifetime')
 """
 CLV_BACKTEST = "select * from clv_backtest order by bin_order"
+# The model first, then the baseline it is measured against.
+CLV_BACKTEST_MEASURES = (
+    "select * from clv_backtest_measures order by predictor = 'baseline'"
+)
+CLV_BACKTEST_DECILES = (
+    "select * from clv_backtest_deciles order by predictor = 'baseline', decile"
+)
 
 ONE_USER = f"""
 select
