@@ -1,17 +1,12 @@
 {#-
-    The backtest's customers (spec, "Backtest measures"), one row per predictor and
-    customer: what the model and the naive baseline predicted for the holdout
-    period [calibration_end_date, as-of date) against what happened. Customers are
-    the users with a revenue day before calibration_end_date (the as-of date minus
-    var ltv_clv_backtest_holdout_days, H); their RFM is user_rfm's over those days
-    (one purchase per day, observation end the day before). With this source's fit
-    as of calibration_end_date (none: no rows):
-    - model: E = E(H) of BG/NBD given x, t_x, T; P = E x the Gamma-Gamma expected
-      order value p (v + x m) / (p x + q - 1), as user_clv scores them;
-    - baseline: E0 = x / T x H (0 when T = 0); P0 = E0 x the mean revenue of all
-      the customer's purchase days before calibration_end_date.
-    clv_backtest, clv_backtest_measures and clv_backtest_deciles all read it.
-    A table: the series is the costly part, and three marts read it.
+    The backtest's customers (spec, "Backtest measures"), per predictor: users with
+    a revenue day before calibration_end_date (the as-of date - H days, var
+    ltv_clv_backtest_holdout_days), their RFM as user_rfm's over those days, and
+    what each predicted for [calibration_end_date, as-of date) against what
+    happened. With this source's fit as of calibration_end_date (else no rows):
+    model E = BG/NBD E(H), P = E x Gamma-Gamma's p (v + x m) / (p x + q - 1), as
+    user_clv; baseline E0 = x / T x H (0 when T = 0), P0 = E0 x the mean revenue
+    of the calibration purchase days. A table: three marts read it.
 -#}
 {#- As in int_rfm_groups_scored: PostgreSQL's JIT costs more than the series. -#}
 {{ config(
@@ -36,37 +31,25 @@ candidate_fits as (
 
 ),
 
-first_days as (
-
-    select
-        user_id,
-        min(order_date) as first_purchase_date
-    from revenue_days
-    where order_date < {{ calibration_end_sql }}
-    group by user_id
-
-),
-
 calibration as (
 
     select
-        revenue_days.user_id,
-        first_days.first_purchase_date,
+        user_id,
+        first_purchase_date,
         count(*) - 1 as frequency,
-        max(revenue_days.order_date) as last_purchase_date,
-        sum(revenue_days.revenue) as revenue,
+        max(order_date) as last_purchase_date,
+        sum(revenue) as revenue,
         sum(
-            case
-                when revenue_days.order_date = first_days.first_purchase_date
-                    then revenue_days.revenue
-                else 0
-            end
+            case when order_date = first_purchase_date then revenue else 0 end
         ) as first_purchase_day_revenue
-    from revenue_days
-    inner join first_days
-        on revenue_days.user_id = first_days.user_id
-    where revenue_days.order_date < {{ calibration_end_sql }}
-    group by revenue_days.user_id, first_days.first_purchase_date
+    from (
+        select
+            *,
+            min(order_date) over (partition by user_id) as first_purchase_date
+        from revenue_days
+        where order_date < {{ calibration_end_sql }}
+    ) as calibration_days
+    group by user_id, first_purchase_date
 
 ),
 
@@ -146,7 +129,11 @@ scored as (
             'customers.x', 'customers.t_x', 'customers.age'
         )) }} as expected_purchases,
         parameters.p * (parameters.v + customers.x * customers.m)
-        / (parameters.p * customers.x + parameters.q - 1) as expected_order_value
+        / (parameters.p * customers.x + parameters.q - 1) as expected_order_value,
+        case
+            when customers.age = 0 then 0
+            else customers.x / customers.age * {{ holdout_days }}
+        end as baseline_purchases
     from customers
     cross join parameters
     inner join expected_per_alive
@@ -155,17 +142,6 @@ scored as (
             and customers.age = expected_per_alive.age
     left join holdout
         on customers.user_id = holdout.user_id
-
-),
-
-baseline as (
-
-    select
-        *,
-        case
-            when age = 0 then 0 else x / age * {{ holdout_days }}
-        end as baseline_purchases
-    from scored
 
 ),
 
@@ -179,7 +155,7 @@ predictions as (
         expected_purchases * expected_order_value as predicted_revenue,
         actual_purchases,
         actual_revenue
-    from baseline
+    from scored
     union all
     select
         'baseline' as predictor,
@@ -189,7 +165,7 @@ predictions as (
         baseline_purchases * revenue_per_purchase_day as predicted_revenue,
         actual_purchases,
         actual_revenue
-    from baseline
+    from scored
 
 ),
 
