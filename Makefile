@@ -19,7 +19,7 @@ FIT_VENV = $(if $(filter spark,$(DBT_TARGET)),$(SPARK_VENV),$(VENV))
 
 .PHONY: setup build test lint score build-duckdb build-postgres pytest demo-data docs clean \
 	lifetimes-venv browser report spark-venv java build-spark test-spark \
-	reliability fit-clv fx-rates mf-query serve
+	reliability fit-clv fx-rates mf-query serve backtest-cdnow
 
 $(BIN)/dbt: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ build-postgres: setup
 FIT_ARGS ?=
 fit-clv: $(if $(filter spark,$(DBT_TARGET)),spark-venv java profiles.yml,setup)
 	@$(FIT_VENV)/bin/python scripts/fit_clv.py --target $(DBT_TARGET) --vars '$(DBT_VARS)' $(FIT_ARGS)
+
+# The backtest on the CDNOW sample of the papers, in a DuckDB file of its own
+# (CDNOW_DIR, default a new temporary directory): prints clv_backtest_measures.
+CDNOW_DIR ?=
+backtest-cdnow: setup lifetimes-venv
+	scripts/backtest_cdnow.sh $(CDNOW_DIR)
 
 # Least privilege, publishing, readers during rebuilds, kills, bad input, freshness.
 reliability: setup

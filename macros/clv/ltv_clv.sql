@@ -67,3 +67,16 @@
     {%- endif -%}
     {{ return(fit_selects | join(' union all ')) }}
 {%- endmacro %}
+
+{#-
+    The backtest's calibration end (YYYY-MM-DD): the as-of date minus var
+    ltv_clv_backtest_holdout_days (default 273, 39 weeks). One rule for the fit's
+    plan, int_backtest_customers_predicted and clv_backtest's warning.
+-#}
+{% macro ltv_clv_calibration_end() -%}
+    {%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
+    {{- return((
+        modules.datetime.date.fromisoformat(ltv_as_of_date().split("'")[1])
+        - modules.datetime.timedelta(days=holdout_days)
+    ).isoformat()) -}}
+{%- endmacro %}

@@ -13,11 +13,7 @@
 -#}
 {% macro ltv_clv_fit_plan() -%}
     {%- set as_of = ltv_as_of_date().split("'")[1] -%}
-    {%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
-    {%- set calibration_end = (
-        modules.datetime.date.fromisoformat(as_of)
-        - modules.datetime.timedelta(days=holdout_days)
-    ).isoformat() -%}
+    {%- set calibration_end = ltv_clv_calibration_end() -%}
     {%- set fit_table = source('clv', 'clv_fits') -%}
     {%- set string = dbt.type_string() -%}
     {%- set double = ltv_double_type() -%}

@@ -139,6 +139,35 @@ class Verdict(BaseModel):
     measures: list[VerdictMeasure]
 
 
+class BacktestMeasuresRow(BaseModel):
+    """A row of clv_backtest_measures: one predictor's errors in the holdout."""
+
+    predictor: str
+    calibration_end_date: date
+    holdout_days: int
+    customers: int
+    predicted_purchases: float | None
+    actual_purchases: float | None
+    purchases_relative_error: float | None
+    predicted_revenue: float | None
+    actual_revenue: float | None
+    revenue_relative_error: float | None
+    purchases_mae: float | None
+    purchases_rmse: float | None
+    revenue_decile_mape: float | None
+    normalized_gini: float | None
+
+
+class BacktestDecileRow(BaseModel):
+    """A row of clv_backtest_deciles: one predictor's decile of predicted revenue."""
+
+    predictor: str
+    decile: int
+    customers: int
+    predicted_revenue: float | None
+    actual_revenue: float | None
+
+
 class UserLtv(BaseModel):
     """A row of user_ltv."""
 

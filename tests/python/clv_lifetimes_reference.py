@@ -16,6 +16,16 @@ and imports nothing from the project:
         with the given parameters: per user probability_alive, expected_purchases_90d,
         expected_purchases_365d, expected_order_value and predicted_clv_12m
         (customer_lifetime_value, time=12, discount_rate=0.01, freq='D').
+    python clv_lifetimes_reference.py sample-transactions OUT_CSV
+        the sample's transactions as user_id, date, revenue;
+    python clv_lifetimes_reference.py backtest TRANSACTIONS_CSV PARAMS_JSON
+            CALIBRATION_END AS_OF OUT_CSV
+        per customer of the calibration period (transactions before CALIBRATION_END)
+        lifetimes' calibration_and_holdout_data (freq='D', holdout to AS_OF
+        exclusive) and, with the given parameters, the expected holdout purchases
+        (conditional_expected_number_of_purchases_up_to_time) and order value
+        (conditional_expected_average_profit); beside them the calibration and
+        holdout revenue summed by pandas.
 """
 
 import json
@@ -92,9 +102,49 @@ def predict(summary_csv, params_json, out_csv):
     out.to_csv(out_csv, index=False, float_format="%.17g")
 
 
+def sample_transactions(out_csv):
+    transactions = read_sample()
+    pd.DataFrame({
+        "user_id": transactions["customer_id"], "date": transactions["date"],
+        "revenue": transactions["dollar_value"],
+    }).to_csv(out_csv, index=False, date_format="%Y-%m-%d")
+
+
+def backtest(transactions_csv, params_json, calibration_end, as_of, out_csv):
+    from lifetimes.utils import calibration_and_holdout_data
+
+    transactions = pd.read_csv(transactions_csv, parse_dates=["date"])
+    calibration_end, as_of = pd.Timestamp(calibration_end), pd.Timestamp(as_of)
+    transactions = transactions[transactions["date"] < as_of]
+    one_day = pd.Timedelta(days=1)
+    data = calibration_and_holdout_data(
+        transactions, "user_id", "date", calibration_period_end=calibration_end - one_day,
+        observation_period_end=as_of - one_day, freq="D", monetary_value_col="revenue",
+    )
+    with open(params_json) as file:
+        params = json.load(file)
+    bgf = BetaGeoFitter()
+    bgf.params_ = pd.Series({name: params[name] for name in ("r", "alpha", "a", "b")})
+    ggf = GammaGammaFitter()
+    ggf.params_ = pd.Series({name: params[name] for name in ("p", "q", "v")})
+    out = data.reset_index()
+    out["expected_purchases"] = bgf.conditional_expected_number_of_purchases_up_to_time(
+        out["duration_holdout"], out["frequency_cal"], out["recency_cal"], out["T_cal"]
+    ).to_numpy()
+    out["expected_order_value"] = ggf.conditional_expected_average_profit(
+        out["frequency_cal"], out["monetary_value_cal"]
+    ).to_numpy()
+    before = transactions["date"] < calibration_end
+    for name, rows in (("calibration", before), ("holdout", ~before)):
+        revenue = transactions[rows].groupby("user_id")["revenue"].sum()
+        out[f"{name}_revenue"] = out["user_id"].map(revenue).fillna(0).to_numpy()
+    out.to_csv(out_csv, index=False, float_format="%.17g")
+
+
 if __name__ == "__main__":
     commands = {"sample": sample, "sample-raw": sample_raw, "fit": fit,
-                "predict": predict}
+                "predict": predict, "sample-transactions": sample_transactions,
+                "backtest": backtest}
     if len(sys.argv) < 3 or sys.argv[1] not in commands:
-        sys.exit(f"usage: {sys.argv[0]} sample|fit|predict ARGS")
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(commands)} ARGS")
     commands[sys.argv[1]](*sys.argv[2:])

@@ -35,7 +35,8 @@ PARALLEL_BUILDS = 3
 MARTS = (
     "user_ltv", "ltv_summary", "ltv_segments", "ltv_distribution",
     "ltv_cohorts", "ltv_by_channel", "user_rfm", "order_audit",
-    "clv_model_parameters", "user_clv", "clv_backtest",
+    "clv_model_parameters", "user_clv", "clv_backtest", "clv_backtest_measures",
+    "clv_backtest_deciles",
 )
 
 

@@ -76,11 +76,15 @@ def test_the_marts_are_those_of_the_contract(published):
             "user_ltv", "ltv_summary", "ltv_segments", "ltv_distribution",
             "ltv_cohorts", "ltv_by_channel", "user_rfm", "order_audit",
             "clv_model_parameters", "user_clv", "clv_backtest",
+            "clv_backtest_measures", "clv_backtest_deciles",
         ]
     )
 
 
-CLV_MARTS = ("clv_model_parameters", "user_clv", "clv_backtest")
+CLV_MARTS = (
+    "clv_model_parameters", "user_clv", "clv_backtest", "clv_backtest_measures",
+    "clv_backtest_deciles",
+)
 
 
 def test_analyst_reads_every_mart(published):

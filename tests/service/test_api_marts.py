@@ -40,6 +40,10 @@ def same_rows(got: list, want: list) -> bool:
         ("channels", "ltv_by_channel",
          lambda r: (r["acquisition_channel"], HORIZONS.index(r["horizon"]))),
         ("clv-backtest", "clv_backtest", lambda r: r["bin_order"]),
+        ("clv-backtest-measures", "clv_backtest_measures",
+         lambda r: r["predictor"] == "baseline"),
+        ("clv-backtest-deciles", "clv_backtest_deciles",
+         lambda r: (r["predictor"] == "baseline", r["decile"])),
     ],
 )  # fmt: skip
 def test_each_mart_is_served_whole_and_in_order(client, demo, path, mart, key):

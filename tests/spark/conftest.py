@@ -32,6 +32,8 @@ MARTS = (
     "clv_model_parameters",
     "user_clv",
     "clv_backtest",
+    "clv_backtest_measures",
+    "clv_backtest_deciles",
 )
 
 

@@ -21,7 +21,7 @@ from harness.comparison import values_match
 
 pytest.importorskip("pyspark", reason="the Spark suite runs in .venv-spark")
 
-# Every mart (conftest.MARTS reads the same eleven), and the key of its grain.
+# Every mart (conftest.MARTS reads the same thirteen), and the key of its grain.
 MART_KEYS = {
     "user_ltv": ("user_id",),
     "ltv_summary": ("horizon",),
@@ -34,6 +34,8 @@ MART_KEYS = {
     "clv_model_parameters": ("model", "parameter"),
     "user_clv": ("user_id",),
     "clv_backtest": ("frequency_bin",),
+    "clv_backtest_measures": ("predictor",),
+    "clv_backtest_deciles": ("predictor", "decile"),
 }
 MARTS = tuple(MART_KEYS)
 # Converted and summed, never divided: equal to the last of the 12 decimals.
@@ -51,6 +53,8 @@ EXACT_MONEY = {
     "clv_model_parameters": (),
     "user_clv": (),
     "clv_backtest": (),
+    "clv_backtest_measures": (),
+    "clv_backtest_deciles": (),
 }
 EXAMPLES_PER_COLUMN = 5
 # A contract's data types as Spark names them.

@@ -5,6 +5,8 @@ from fastapi import APIRouter, Query
 from serve.app import queries
 from serve.app.api.deps import SnapshotDep
 from serve.app.models import (
+    BacktestDecileRow,
+    BacktestMeasuresRow,
     BacktestRow,
     ChannelRow,
     CohortRow,
@@ -54,3 +56,20 @@ def channels(snapshot: SnapshotDep):
 def clv_backtest(snapshot: SnapshotDep):
     """clv_backtest: predicted against actual repeat purchases in the holdout."""
     return snapshot.rows(queries.CLV_BACKTEST)
+
+
+@router.get("/clv-backtest-measures", response_model=list[BacktestMeasuresRow])
+def clv_backtest_measures(snapshot: SnapshotDep):
+    """clv_backtest_measures: the model's and the baseline's errors in the holdout
+    (none before a build publishes it)."""
+    return snapshot.rows_if_present(
+        queries.BACKTEST_MEASURES_TABLE, queries.BACKTEST_MEASURES
+    ) or []
+
+
+@router.get("/clv-backtest-deciles", response_model=list[BacktestDecileRow])
+def clv_backtest_deciles(snapshot: SnapshotDep):
+    """clv_backtest_deciles: predicted against actual revenue per decile."""
+    return snapshot.rows_if_present(
+        queries.BACKTEST_DECILES_TABLE, queries.BACKTEST_DECILES
+    ) or []
