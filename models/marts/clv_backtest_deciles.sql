@@ -49,7 +49,8 @@ final as (
         cast(decile as integer) as decile,
         cast(customers as bigint) as customers,
         cast(predicted_revenue as {{ double }}) as predicted_revenue,
-        cast(actual_revenue as {{ double }}) as actual_revenue
+        cast(actual_revenue as {{ double }}) as actual_revenue,
+        {{ ltv_as_of_date() }} as as_of_date
     from by_decile
 
 )

@@ -142,7 +142,8 @@ final as (
                 when gini.gini_by_actual <> 0
                     then gini.gini_by_prediction / gini.gini_by_actual
             end as {{ double }}
-        ) as normalized_gini
+        ) as normalized_gini,
+        {{ ltv_as_of_date() }} as as_of_date
     from totals
     left join gini
         on totals.predictor = gini.predictor

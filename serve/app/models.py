@@ -156,6 +156,7 @@ class BacktestMeasuresRow(BaseModel):
     purchases_rmse: float | None
     revenue_decile_mape: float | None
     normalized_gini: float | None
+    as_of_date: date
 
 
 class BacktestDecileRow(BaseModel):
@@ -166,6 +167,7 @@ class BacktestDecileRow(BaseModel):
     customers: int
     predicted_revenue: float | None
     actual_revenue: float | None
+    as_of_date: date
 
 
 class UserLtv(BaseModel):

@@ -177,6 +177,7 @@ def expected_marts(customers, dates):
             decile_rows[(predictor, decile)] = {
                 "predictor": predictor, "decile": decile, "customers": len(group),
                 "predicted_revenue": predicted, "actual_revenue": actual,
+                "as_of_date": dates["as_of"],
             }
             if actual > 0:
                 mape_terms.append(abs(predicted - actual) / actual)
@@ -199,6 +200,7 @@ def expected_marts(customers, dates):
                 math.fsum(mape_terms) / len(mape_terms) if mape_terms else None),
             "normalized_gini": (
                 by_prediction / by_actual if by_actual else None),
+            "as_of_date": dates["as_of"],
         }
     return measures, decile_rows
 

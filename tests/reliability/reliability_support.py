@@ -60,17 +60,10 @@ def analyst_session(database: PostgresDatabase):
     return connection
 
 
-# Marts without an as_of_date column: clv_model_parameters carries the fit's as-of
-# date (fitted_as_of_date) only, the backtest's measures their calibration_end_date
-# and its deciles no date (their columns are fixed for the report).
-WITHOUT_AS_OF_DATE = (
-    "clv_model_parameters", "clv_backtest_measures", "clv_backtest_deciles",
-)
-
-
 def mart_as_of_dates(database: PostgresDatabase, schema: str, marts: list) -> set:
     dates = set()
-    for mart in (mart for mart in marts if mart not in WITHOUT_AS_OF_DATE):
+    # clv_model_parameters carries the fit's as-of date (fitted_as_of_date) only.
+    for mart in (mart for mart in marts if mart != "clv_model_parameters"):
         dates |= {
             row[0]
             for row in database.query(
