@@ -1,6 +1,7 @@
 """Hand-made rows of the CLV backtest's marts (clv_backtest_measures and
-clv_backtest_deciles), and a DuckDB warehouse that holds them, for the report's
-and the dashboard's tests until a build publishes the marts itself."""
+clv_backtest_deciles), and a copy of a DuckDB warehouse that holds them instead of
+its own (or none), for the report's and the dashboard's verdicts: a verdict the
+rows decide, no calibration fit, a warehouse of a build before these marts."""
 
 import shutil
 from pathlib import Path
@@ -38,10 +39,14 @@ def as_dicts(columns: tuple, rows: list) -> list:
 
 def warehouse_with_backtest(source: Path, target: Path, schema: str,
                             measures=MEASURES, deciles=DECILES) -> Path:
-    """A copy of a DuckDB warehouse whose schema also holds the backtest's marts
-    with these rows (empty lists: the marts of a build without a fit)."""
+    """A copy of a DuckDB warehouse whose backtest marts hold these rows instead of
+    its own (empty lists: a build without a calibration fit; None: no such marts)."""
     shutil.copyfile(source, target)
     with duckdb.connect(str(target)) as connection:
+        for table in ("clv_backtest_measures", "clv_backtest_deciles"):
+            connection.execute(f"drop table if exists {schema}.{table}")
+        if measures is None:
+            return target
         connection.execute(f"""
             create table {schema}.clv_backtest_measures (
                 predictor varchar, calibration_end_date date, holdout_days integer,

@@ -8,7 +8,8 @@ customers, and hold every chart as a plotly figure. Then headless Chromium (Debi
 `chromium`; through selenium and chromedriver as for the dashboard) opens it from disk:
 every chart must be drawn with visible marks, no two texts of the cards and tables
 may overlap, and the screenshot must not be blank. The CLV backtest's verdict is
-checked on copies of the demo with hand-made backtest marts (empty, and with rows).
+the demo's own, and on copies of the demo with hand-made backtest marts (none, empty,
+and rows that decide it).
 
 Chromium is required: without it these tests fail (`make browser`).
 """
@@ -48,6 +49,7 @@ EXPECTED_CHARTS = {
     "channels",
     "segments",
     "clv_backtest",
+    "backtest_calibration",
 }
 CHROMIUM_TIMEOUT_SECONDS = 120
 PLOTLY_JS = re.compile(r'<script id="plotly-js">.*?</script>', re.DOTALL)
@@ -396,10 +398,19 @@ def test_p_alive_is_explained_beside_the_share_alive(report_html):
     assert clv.index("one-time buyer") < clv.index("<th>Share alive</th>")
 
 
-def test_without_backtest_marts_the_verdict_is_skipped(report_html):
-    assert 'data-status="missing"' in report_html
-    assert "not published yet" in report_html
-    assert 'data-chart="backtest_calibration"' not in report_html
+def test_the_demo_report_gives_the_verdict_of_its_backtest(report_html):
+    assert 'data-status="ok"' in report_html
+    assert "The model beats the naive baseline on" in report_html
+    assert 'data-chart="backtest_calibration"' in report_html
+
+
+def test_without_backtest_marts_the_verdict_is_skipped(demo_warehouse, work_dir):
+    warehouse = warehouse_with_backtest(
+        demo_warehouse, work_dir / "no_backtest.duckdb", SCHEMA, None, None
+    )
+    html = render(warehouse, work_dir / "no_backtest.html").read_text()
+    assert 'data-status="missing"' in html and "not published yet" in html
+    assert 'data-chart="backtest_calibration"' not in html
 
 
 def test_empty_backtest_marts_ask_for_a_fit(demo_warehouse, work_dir):

@@ -35,23 +35,21 @@ def test_every_chart_is_a_figure_of_its_mart(client):
     assert set(figures) == set(CHARTS)
     for name, figure in figures.items():
         assert figure["layout"]["title"]["text"], name
-        if name == "backtest_calibration":  # the demo publishes no backtest deciles
-            assert figure["data"] == []
-            assert "make fit-clv" in figure["layout"]["annotations"][0]["text"]
-        else:
-            assert figure["data"], name
+        assert figure["data"], name
 
 
-def test_without_backtest_marts_the_verdict_says_so(client):
+def test_the_demo_backtest_has_a_verdict(client):
     verdict = client.get("/api/v1/ltv/clv-verdict").json()
-    assert verdict["status"] == "missing" and "not published yet" in verdict["text"]
+    assert verdict["status"] == "ok" and verdict["compared"] == 6
+    assert verdict["text"].startswith("The model beats the naive baseline on")
 
 
-@pytest.mark.parametrize("published", ["rows", "empty"])
+@pytest.mark.parametrize("published", ["rows", "empty", "missing"])
 def test_the_backtest_verdict_and_calibration(demos, tmp_path, published):
-    """Over a copy of the DuckDB demo that holds the backtest's marts (hand-made)."""
+    """Over a copy of the DuckDB demo whose backtest marts are hand-made (or gone)."""
     demo = demos("duckdb")
-    rows = {"rows": {}, "empty": {"measures": [], "deciles": []}}[published]
+    rows = {"rows": {}, "empty": {"measures": [], "deciles": []},
+            "missing": {"measures": None, "deciles": None}}[published]  # fmt: skip
     path = warehouse_with_backtest(demo.settings.duckdb_path, tmp_path / "backtest.duckdb",
                                    demo.settings.dbt_schema, **rows)  # fmt: skip
     settings = demo.settings.model_copy(update={"dbt_duckdb_path": str(path)})
@@ -65,8 +63,11 @@ def test_the_backtest_verdict_and_calibration(demos, tmp_path, published):
         assert names == ["model (BG/NBD + Gamma-Gamma)", "naive baseline",
                          "perfect calibration"]  # fmt: skip
         assert [len(trace["x"]) for trace in calibration["data"][:2]] == [10, 10]
-    else:
+    elif published == "empty":
         assert verdict["status"] == "empty" and "make fit-clv" in verdict["text"]
+        assert calibration["data"] == []
+    else:
+        assert verdict["status"] == "missing" and "not published yet" in verdict["text"]
         assert calibration["data"] == []
 
 
@@ -135,8 +136,8 @@ def test_the_page_filters_sorts_pages_and_opens_a_user(browser, served_url, demo
     wait(lambda: all(browser.find_elements("css selector", f"#chart-{name} .main-svg")
                      for name in CHARTS))  # fmt: skip
     verdict = browser.find_element("id", "clv-verdict")
-    wait(lambda: verdict.get_attribute("data-status") == "missing")
-    assert "not published yet" in verdict.text
+    wait(lambda: verdict.get_attribute("data-status") == "ok")
+    assert "The model beats the naive baseline on" in verdict.text
     info = browser.find_element("id", "page-info")
     assert f"{len(users):,} users" in info.text
 
