@@ -19,6 +19,10 @@ DBT = PROJECT_DIR / ".venv" / "bin" / "dbt"
 
 PYTHON = sys.executable
 
+# lifetimes, the reference library of the CLV fit, in its own venv (make lifetimes-venv).
+LIFETIMES_PYTHON = PROJECT_DIR / ".venv-lifetimes" / "bin" / "python"
+LIFETIMES_VERSION = "0.11.3"
+
 RAW_SCHEMA = "bench_raw"
 
 DBT_SCHEMA = "bench_ltv"

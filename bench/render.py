@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import api_timing
 import query_grid
+from common import LIFETIMES_VERSION
 from dbt_steps import CLV_SCORING_MODELS, floor_lines, top_models
 
 
@@ -266,6 +267,8 @@ def engine_lines(report: dict, engine: str) -> list:
 def postgres_query_lines(report: dict) -> list:
     """The user list grid and the other analyst queries on PostgreSQL."""
     lines = []
+    if report.get("mode", "full") != "full":  # the --*-only modes run no analyst query
+        return lines
     pg = report["results"].get("postgres", {})
     if "postgres" in report["engines"] and not pg.get("analyst_fresh"):
         why = (
@@ -304,33 +307,75 @@ def clv_lines(report: dict) -> list:
         "",
         "Before (a), `scripts/fit_clv.py` (`make fit-clv`) builds what it reads "
         "(+int_revenue_days_aggregated), then fits BG/NBD and Gamma-Gamma as of the "
-        "as-of date and as of the backtest's calibration end: its own work is reading "
-        "the grouped rows, both fits and storing them (target: at most 10 s at 1M "
+        "as-of date and as of the backtest's calibration end: its own work is its plan "
+        "(`dbt compile` of the query, and the connection), reading the grouped rows, "
+        "both fits and storing them (target: at most 10 s at 1M "
         "users). (a) then scores every user with that fit. Scoring "
         "is the `execution_time` in (a) of " + ", ".join(
             f"`{m}`" for m in CLV_SCORING_MODELS
         ) + "; target: at most 0.25 of (a)'s models' time.",
         "",
-        "| engine | fit (s) | its build (s) | its own work (s) | fit load average "
-        "| scoring (s) | by model (s) | users scored "
+        "| engine | fit (s) | its build (s) | its own work (s) | plan / read / fit / store (s) "
+        "| fit load average | scoring (s) | by model (s) | users scored "
         "| distinct (frequency, t) | (a) models (s) | scoring / (a) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for engine in report["engines"]:
         res = report["results"][engine]
         clv = res.get("clv_scoring")
         if not clv:
-            lines.append(f"| {engine} | not run | | | | | | | | | |")
+            lines.append(f"| {engine} | not run | | | | | | | | | | |")
             continue
+        steps = (res.get("clv_fit") or {}).get("steps_s") or {}
+        own = " / ".join(fmt(steps.get(k)) for k in ("plan_s", "read_s", "fit_s", "store_s"))
         by_model = ", ".join(f"{m} {t}" for m, t in clv["scoring_s_by_model"].items())
         lines.append(
             f"| {engine} | {fmt(clv['fit_wall_s'])} ({clv['fit_status']}) "
             f"| {fmt(clv.get('fit_build_s'))} | {fmt(clv.get('fit_own_work_s'))} "
+            f"| {own} "
             f"| {fmt(clv['fit_load_average'])} | {fmt(clv['scoring_s'])} | {by_model} "
             f"| {fmt(clv['user_clv_rows'])} | {fmt(clv['series_groups'])} "
             f"| {fmt((res.get('a_dbt_run') or {}).get('elapsed_time_s'))} "
             f"| {fmt(clv.get('ratio_scoring_over_a'))} |"
         )
+    return lines + [""] + lifetimes_lines(report)
+
+
+def lifetimes_lines(report: dict) -> list:
+    """lifetimes beside our fit, on the grouped rows the fit read as of the as-of date."""
+    ran = {e: report["results"][e]["clv_lifetimes"] for e in report["engines"]
+           if report["results"][e].get("clv_lifetimes")}  # fmt: skip
+    if not ran:
+        return []
+    lines = [
+        f"lifetimes {LIFETIMES_VERSION} beside it (`bench/lifetimes_fit.py`, its own venv): "
+        "the grouped rows the fit read as of the as-of date (`bench/clv_groups.py`, "
+        "with `fit_clv`'s own query), each row weighted by its customers, fitted by "
+        "`fit_clv.fit_groups` and by BetaGeoFitter and GammaGammaFitter (penalizer 0); "
+        "fit seconds alone, without reading the rows (the fit command fits these and "
+        "the calibration end's).",
+        "",
+        "| engine | grouped rows BG/NBD, Gamma-Gamma | customers | our fit of them (s) "
+        "| lifetimes BG/NBD (s) | lifetimes Gamma-Gamma (s) | largest relative difference |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for engine, lt in ran.items():
+        if "rows" not in lt:
+            lines.append(f"| {engine} | {lt['status']} | | | | | |")
+            continue
+        fit_s = lt.get("lifetimes_fit_s") or {}
+        difference = lt.get("max_relative_difference")
+        lines.append(
+            f"| {engine} | {lt['rows']['bg_nbd']:,}, {lt['rows']['gamma_gamma']:,} "
+            f"| {', '.join(f'{n:,}' for n in lt['customers'].values())} "
+            f"| {lt['ours_fit_s']} | {fmt(fit_s.get('bg_nbd'))} "
+            f"| {fmt(fit_s.get('gamma_gamma'))} "
+            f"| {'–' if difference is None else f'{difference:.1e}'} |"
+        )
+    lines += ["", "| engine | parameter | ours | lifetimes |", "| --- | --- | --- | --- |"]
+    for engine, lt in ran.items():
+        for name, value in (lt.get("lifetimes") or {}).items():
+            lines.append(f"| {engine} | {name} | {lt['ours'][name]:.10g} | {value:.10g} |")
     return lines + [""]
 
 

@@ -9,7 +9,9 @@ Steps (see bench/README.md):
   data  generate N users' raw users/orders (dirty, bench/generate.py) as CSV, once;
   load  bulk-load them into DuckDB (read_csv) and PostgreSQL (COPY), schema bench_raw;
   fit   scripts/fit_clv.py (`make fit-clv`): its build of what it reads, then its own
-        work (read the grouped rows, fit twice, store), each timed;
+        work (read the grouped rows, fit twice, store), each timed; then lifetimes
+        (its own venv) fits the rows it read, beside our fit of them (--fit-only:
+        this and (a), results users_N_clv.md);
   (a)   `dbt run` of all models: process wall time and the models' own time
         (run_results.json elapsed_time; per-model execution_time, top 5), the CLV
         scoring models' time over it;
@@ -48,7 +50,7 @@ import api_timing  # noqa: E402  (beside this file)
 import query_grid  # noqa: E402  (beside this file)
 from analyst_queries import time_analyst_queries
 from common import (
-    BENCH_DIR, DBT_SCHEMA, ENGINES, PROJECT_DIR, PYTHON, RAW_SCHEMA, connection_settings,
+    BENCH_DIR, LIFETIMES_PYTHON, LIFETIMES_VERSION, DBT_SCHEMA, ENGINES, PROJECT_DIR, PYTHON, RAW_SCHEMA, connection_settings,
     log, pg_connect, pg_query,
 )
 from dbt_steps import (  # noqa: F401
@@ -222,20 +224,10 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
         return publish_steps(engine, ctx, res)
     if ctx["api_only"]:
         return api_steps(engine, ctx, res)
-
-    # (a) scores with a real fit of this source: scripts/fit_clv.py first, which
-    # builds what it reads and then fits (both timed, apart), then (a) builds everything.
-    log(f"{engine}: the CLV fit (`make fit-clv`)")
-    res["clv_fit"] = run_clv_fit(engine, ctx)
-    log(f"  fit {res['clv_fit']['status']}: wall {res['clv_fit']['wall_s']}s, "
-        f"steps {res['clv_fit'].get('steps_s')}")
-
-    log(f"{engine}: (a) dbt run")
-    res["a_dbt_run"] = dbt_step("a_dbt_run", "run", engine, ctx)
+    fit_steps(engine, ctx, res)
+    if ctx["fit_only"]:
+        return res
     a = res["a_dbt_run"]
-    log(f"  (a) {a['status']}: wall {a['wall_s']}s, models {a.get('elapsed_time_s')}s")
-    res["clv_scoring"] = clv_scoring(res["clv_fit"], a)
-    log(f"  CLV scoring: {res['clv_scoring']}")
 
     log(f"{engine}: (b) expert SQL")
     drop = {"name": "drop", "sql": f"drop table if exists {DBT_SCHEMA}.bench_expert"}
@@ -344,29 +336,97 @@ def run_engine(engine: str, ctx: dict, pandas_checks: dict | None) -> dict:
     return res
 
 
+def fit_steps(engine: str, ctx: dict, res: dict) -> dict:
+    """(a) scores with a real fit of this source: scripts/fit_clv.py first, which
+    builds what it reads and then fits (both timed, apart); lifetimes beside it on
+    the rows it read; then (a) builds everything, and the scoring's share of it."""
+    log(f"{engine}: the CLV fit (`make fit-clv`)")
+    res["clv_fit"] = run_clv_fit(engine, ctx)
+    log(f"  fit {res['clv_fit']['status']}: wall {res['clv_fit']['wall_s']}s, "
+        f"steps {res['clv_fit'].get('steps_s')}")
+    if res["clv_fit"]["status"] == "ok":
+        log(f"{engine}: lifetimes {LIFETIMES_VERSION} beside our fit, on the same rows")
+        res["clv_lifetimes"] = run_lifetimes_beside(engine, ctx)
+        log(f"  {res['clv_lifetimes']}")
+
+    log(f"{engine}: (a) dbt run")
+    res["a_dbt_run"] = dbt_step("a_dbt_run", "run", engine, ctx)
+    a = res["a_dbt_run"]
+    log(f"  (a) {a['status']}: wall {a['wall_s']}s, models {a.get('elapsed_time_s')}s")
+    res["clv_scoring"] = clv_scoring(res["clv_fit"], a)
+    log(f"  CLV scoring: {res['clv_scoring']}")
+    return res
+
+
+def fit_env(engine: str, ctx: dict) -> dict:
+    """The bench's environment, with dbt inside a script writing into the work dir."""
+    return {**ctx["env"], "DBT_TARGET_PATH": str(ctx["work_dir"] / engine / "target_fit"),
+            "DBT_LOG_PATH": str(ctx["work_dir"] / engine / "logs")}  # fmt: skip
+
+
+def fit_vars(ctx: dict) -> str:
+    return json.dumps({"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": ctx["as_of"]})
+
+
+def last_json_line(result: dict) -> dict:
+    return json.loads(Path(result["stdout"]).read_text().strip().splitlines()[-1])
+
+
+def run_lifetimes_beside(engine: str, ctx: dict) -> dict:
+    """The grouped rows the fit read as of the as-of date (bench/clv_groups.py, with
+    fit_clv's own query), fitted by our fit functions and by lifetimes
+    (bench/lifetimes_fit.py in its own venv), each timed; the parameters' largest
+    relative difference, ours against lifetimes'."""
+    logs = ctx["work_dir"] / engine / "logs"
+    groups_csv = ctx["work_dir"] / engine / "clv_groups.csv"
+    export = run_measured(
+        "clv_groups",
+        [PYTHON, BENCH_DIR / "clv_groups.py", "--target", engine, "--profiles-dir",
+         ctx["profiles_dir"], "--vars", fit_vars(ctx), groups_csv],
+        fit_env(engine, ctx), ctx["timeout"], logs,
+    )  # fmt: skip
+    if export["status"] != "ok":
+        return {"status": f"rows not exported: {export['status']}"}
+    ours = last_json_line(export)
+    theirs = run_measured("lifetimes_fit", [LIFETIMES_PYTHON, BENCH_DIR / "lifetimes_fit.py",
+                                            groups_csv], ctx["env"], ctx["timeout"], logs)
+    out = {"status": theirs["status"], "as_of": ours["as_of"], "rows": ours["rows"],
+           "customers": ours["customers"], "ours_fit_s": ours["fit_s"],
+           "ours": ours["parameters"], "lifetimes_wall_s": theirs["wall_s"]}  # fmt: skip
+    if theirs["status"] == "ok":
+        lifetimes = last_json_line(theirs)
+        out.update(lifetimes_fit_s=lifetimes["fit_s"], lifetimes=lifetimes["parameters"],
+                   max_relative_difference=max_relative_difference(
+                       ours["parameters"], lifetimes["parameters"]))  # fmt: skip
+    else:
+        out["error_tail"] = theirs.get("error_tail", "")[-300:]
+    return out
+
+
+def max_relative_difference(ours: dict, theirs: dict) -> float:
+    """The largest |ours - theirs| / |theirs| over the parameters."""
+    return max(abs(ours[name] - value) / abs(value) for name, value in theirs.items())
+
+
 def run_clv_fit(engine: str, ctx: dict) -> dict:
     """scripts/fit_clv.py (what `make fit-clv` runs) on the bench's source, and the
     seconds of its steps (--timings): the build of what it reads, then its own work
     (read the grouped rows, fit both as-of dates, store)."""
-    env = dict(ctx["env"])
-    env.update(  # dbt inside the script writes here, not into the project
-        DBT_TARGET_PATH=str(ctx["work_dir"] / engine / "target_fit"),
-        DBT_LOG_PATH=str(ctx["work_dir"] / engine / "logs"),
-    )
     timings = ctx["work_dir"] / engine / "fit_timings.json"
     timings.unlink(missing_ok=True)
     result = run_measured(
         "clv_fit",
         [PYTHON, PROJECT_DIR / "scripts" / "fit_clv.py", "--target", engine,
          "--profiles-dir", ctx["profiles_dir"], "--timings", timings,
-         "--vars", json.dumps({"ltv_source_schema": RAW_SCHEMA, "ltv_as_of_date": ctx["as_of"]})],
-        env, ctx["timeout"], ctx["work_dir"] / engine / "logs",
+         "--vars", fit_vars(ctx)],
+        fit_env(engine, ctx), ctx["timeout"], ctx["work_dir"] / engine / "logs",
         ctx["pg_database"] if engine == "postgres" else None,
     )  # fmt: skip
     if timings.exists():
         steps = json.loads(timings.read_text())
         result["steps_s"] = steps
-        result["own_work_s"] = round(steps["read_s"] + steps["fit_s"] + steps["store_s"], 2)
+        # Its own work: every step after the build (plan, read, fit, store).
+        result["own_work_s"] = round(sum(steps.values()) - steps["build_s"], 2)
     return result
 
 
@@ -431,6 +491,11 @@ def main(argv=None) -> None:
         "marts an earlier --api-only run of the same --work-dir and --pg-database left",
     )
     parser.add_argument(
+        "--fit-only", action="store_true",
+        help="load, then the CLV fit, lifetimes beside it and (a) `dbt run`: the fit's "
+        "own work and the scoring's share of (a)",
+    )
+    parser.add_argument(
         "--baseline-commit", default=None,
         help="with --api-only: first `dbt build` the project at this commit on the same "
         "data (into schemas of its own), for a before/after of the build",
@@ -474,6 +539,7 @@ def main(argv=None) -> None:
         "pg_database": args.pg_database,
         "publish_only": args.publish_only,
         "api_only": args.api_only,
+        "fit_only": args.fit_only,
         "baseline_commit": args.baseline_commit,
     }
 
@@ -503,6 +569,7 @@ def main(argv=None) -> None:
         "total_wall_s": round(time.perf_counter() - t0, 1),
         "as_of": args.as_of,
         "timeout_s": args.timeout,
+        "mode": next((m for m in ("publish_only", "api_only", "fit_only") if ctx[m]), "full"),
         "analyst_runs": args.analyst_runs,
         "engines": engines,
         "machine": machine,
@@ -521,7 +588,8 @@ def main(argv=None) -> None:
     report_json = json.dumps(report, indent=1, default=str)
     # One file per scale: the latest run of that scale.
     stem = f"users_{args.users}" + (
-        "_publish" if args.publish_only else "_api" if args.api_only else ""
+        "_publish" if args.publish_only else "_api" if args.api_only
+        else "_clv" if args.fit_only else ""
     )
     (args.results_dir / f"{stem}.md").write_text(markdown)
     (args.results_dir / f"{stem}.json").write_text(report_json)

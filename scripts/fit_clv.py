@@ -460,6 +460,7 @@ def main(argv=None):
     steps.done("build_s")
     plan = fit_plan(common, args.verbose)
     warehouse = connect(profile_settings(args.profiles_dir, args.target))
+    steps.done("plan_s")
     groups = warehouse.query(plan["groups_sql"])
     steps.done("read_s")
     rows = fit_each_as_of_date(plan, groups)

@@ -48,3 +48,9 @@ def test_floor_lines_divide_by_the_expert_and_by_the_threads():
     chain, whole_tables = run_benchmark.floor_lines(a, b, d)
     assert "(a)/(b) ≥ 2.00" in chain and "x → y" in chain
     assert "at least 12.00 s on 2 threads: (d)/(a) ≥ 0.30" in whole_tables
+
+
+def test_lifetimes_beside_our_fit_reports_the_largest_relative_difference():
+    ours = {"r": 0.25, "alpha": 7.0, "p": 7.5}
+    theirs = {"r": 0.25, "alpha": 7.7, "p": 7.5 * (1 + 1e-7)}
+    assert abs(run_benchmark.max_relative_difference(ours, theirs) - 0.7 / 7.7) < 1e-12
