@@ -34,7 +34,7 @@ def main(argv=None):
               "--target", args.target, "--vars", fit_clv.pinned_vars(args.vars)]
     plan = fit_clv.fit_plan(common, False)
     warehouse = fit_clv.connect(fit_clv.profile_settings(args.profiles_dir, args.target))
-    groups = warehouse.query(plan["groups_sql"])
+    groups = fit_clv.in_group_order(warehouse.query(plan["groups_sql"]))
     warehouse.close()
     as_of = plan["as_of_dates"]["scoring"]
     chosen = groups["fitted_as_of_date"] == as_of

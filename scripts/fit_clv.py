@@ -408,6 +408,18 @@ def columns_of(frame):
     }
 
 
+# The grouped rows' order, first key first: the fits add the rows up in this order,
+# so the same data gives the same estimates whatever order the engine returned.
+GROUP_ORDER = ("fitted_as_of_date", "model", "frequency", "recency", "t", "monetary_value")
+
+
+def in_group_order(groups):
+    """The grouped rows sorted by GROUP_ORDER (NaN, SQL's null, last), in numpy:
+    sorting 1.4M rows in PostgreSQL took 5 s of the fit's 19 s at 1M users."""
+    order = np.lexsort([groups[name] for name in reversed(GROUP_ORDER)])
+    return {name: column[order] for name, column in groups.items()}
+
+
 def connect(settings):
     if settings["type"] == "spark":
         return SparkWarehouse(settings)
@@ -461,7 +473,7 @@ def main(argv=None):
     plan = fit_plan(common, args.verbose)
     warehouse = connect(profile_settings(args.profiles_dir, args.target))
     steps.done("plan_s")
-    groups = warehouse.query(plan["groups_sql"])
+    groups = in_group_order(warehouse.query(plan["groups_sql"]))
     steps.done("read_s")
     rows = fit_each_as_of_date(plan, groups)
     steps.done("fit_s")

@@ -139,6 +139,6 @@ final as (
 
 )
 
+{#- No order by: scripts/fit_clv.py sorts the rows (faster than the engines). -#}
 select * from final
-order by fitted_as_of_date, model, frequency, recency, t, monetary_value
 {%- endmacro %}
