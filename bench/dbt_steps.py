@@ -140,9 +140,11 @@ def floor_lines(a: dict | None, b: dict | None, d: dict | None) -> list:
     return lines
 
 
-# The models whose time is the CLV scoring: the fit's parameters, the series per
-# distinct (frequency, t), and the users' scores.
-CLV_SCORING_MODELS = ("clv_model_parameters", "int_rfm_groups_scored", "user_clv")
+# The models whose time is the CLV scoring: the fit's choice and its parameters, the
+# series per distinct (frequency, t), and the users' scores.
+CLV_SCORING_MODELS = (
+    "int_clv_fit_chosen", "clv_model_parameters", "int_rfm_groups_scored", "user_clv",
+)
 
 
 def clv_scoring(fit: dict, a: dict) -> dict:

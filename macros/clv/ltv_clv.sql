@@ -71,7 +71,7 @@
 {#-
     The backtest's calibration end (YYYY-MM-DD): the as-of date minus var
     ltv_clv_backtest_holdout_days (default 273, 39 weeks). One rule for the fit's
-    plan, int_backtest_customers_predicted and clv_backtest's warning.
+    plan, int_backtest_customers_predicted and its warning.
 -#}
 {% macro ltv_clv_calibration_end() -%}
     {%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
@@ -79,4 +79,27 @@
         modules.datetime.date.fromisoformat(ltv_as_of_date().split("'")[1])
         - modules.datetime.timedelta(days=holdout_days)
     ).isoformat()) -}}
+{%- endmacro %}
+
+{#-
+    The warning when the backtest has no fit as of its calibration end (clv_backtest
+    and its measures are empty then), naming the command to run. `candidates_sql`:
+    ltv_clv_candidate_fits_sql(). Called by int_backtest_customers_predicted when
+    it runs.
+-#}
+{% macro ltv_clv_warn_without_calibration_fit(candidates_sql) -%}
+    {%- set calibration_end = ltv_clv_calibration_end() -%}
+    {%- set found = run_query(
+        "select count(*) from (" ~ candidates_sql ~ ") as fits"
+        ~ " where fitted_as_of_date = cast('" ~ calibration_end ~ "' as date)"
+    ) -%}
+    {%- if found.rows[0][0] == 0 -%}
+        {%- do exceptions.warn(
+            "clv_backtest is empty: there is no CLV fit of source "
+            ~ ltv_clv_source_identity() ~ " as of " ~ calibration_end
+            ~ " (the as-of date minus var ltv_clv_backtest_holdout_days). Run `make"
+            ~ " fit-clv` with this build's DBT_TARGET and DBT_VARS (it fits that date"
+            ~ " too), then build again."
+        ) -%}
+    {%- endif -%}
 {%- endmacro %}

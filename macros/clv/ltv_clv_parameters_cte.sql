@@ -2,7 +2,7 @@
     CTE `parameters` (and a trailing comma): one row with the parameters of
     `models` ('bg_nbd': r, alpha, a, b; 'gamma_gamma': p, q, v) from the rows
     (model, parameter, value) of CTE `fit_cte`, none without a complete fit. Used
-    by user_clv, int_rfm_groups_scored and clv_backtest.
+    by user_clv, int_rfm_groups_scored and int_backtest_customers_predicted.
 -#}
 {% macro ltv_clv_parameters_cte(
     fit_cte='clv_model_parameters', models=['bg_nbd', 'gamma_gamma']

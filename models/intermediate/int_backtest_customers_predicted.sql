@@ -3,7 +3,8 @@
     a revenue day before calibration_end_date (the as-of date - H days, var
     ltv_clv_backtest_holdout_days), their RFM as in user_rfm over those days, and
     what each predicted for [calibration_end_date, as-of date) against what
-    happened. With the fit of this source as of calibration_end_date (else no rows):
+    happened. With the fit of this source as of calibration_end_date (else no rows,
+    and this model, which reads the fit, warns that clv_backtest is empty):
     model E = BG/NBD E(H), P = E x the Gamma-Gamma p (v + x m) / (p x + q - 1), as
     user_clv; baseline E0 = x / T x H (0 when T = 0), P0 = E0 x the mean revenue
     of the calibration purchase days. A table: three marts read it.
@@ -16,6 +17,10 @@
 {%- set holdout_days = var('ltv_clv_backtest_holdout_days', 273) | int -%}
 {%- set calibration_end_sql = "cast('" ~ ltv_clv_calibration_end() ~ "' as date)" -%}
 {%- set double = ltv_double_type() -%}
+{%- set candidates_sql = ltv_clv_candidate_fits_sql() -%}
+{%- if execute and model.unique_id in selected_resources -%}
+    {%- do ltv_clv_warn_without_calibration_fit(candidates_sql) -%}
+{%- endif -%}
 
 with
 
@@ -27,7 +32,7 @@ revenue_days as (
 
 candidate_fits as (
 
-    {{ ltv_clv_candidate_fits_sql() }}
+    {{ candidates_sql }}
 
 ),
 

@@ -1,6 +1,7 @@
 {#-
     What user_clv needs of the BG/NBD series, once per distinct (frequency, t) of
-    user_rfm: E(t) / probability_alive at 90 and 365 days and the discounted expected
+    int_users_rfm (the rows of user_rfm), with the fit of int_clv_fit_chosen:
+    E(t) / probability_alive at 90 and 365 days and the discounted expected
     purchases of the next 12 months (see user_clv). Users share these pairs (65,713
     pairs for 721,255 users in the benchmark), and the series is the costly part
     of scoring. A table, so that user_clv joins it back with its statistics.
@@ -18,26 +19,26 @@
 
 with
 
-user_rfm as (
+int_users_rfm as (
 
-    select * from {{ ref('user_rfm') }}
-
-),
-
-clv_model_parameters as (
-
-    select * from {{ ref('clv_model_parameters') }}
+    select * from {{ ref('int_users_rfm') }}
 
 ),
 
-{{ ltv_clv_parameters_cte() }}
+int_clv_fit_chosen as (
+
+    select * from {{ ref('int_clv_fit_chosen') }}
+
+),
+
+{{ ltv_clv_parameters_cte('int_clv_fit_chosen') }}
 
 customers as (
 
     select distinct
         cast(frequency as {{ double }}) as x,
         cast(t as {{ double }}) as age
-    from user_rfm
+    from int_users_rfm
 
 ),
 

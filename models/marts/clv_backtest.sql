@@ -7,31 +7,12 @@
     rows of the model in int_backtest_customers_predicted (calibration RFM from
     the revenue days as in user_rfm, one purchase per day); the fit is the fit of
     this source with fitted_as_of_date = calibration_end_date, which make fit-clv
-    makes beside the scoring fit. Without one it is empty and the build warns with the
-    command to run.
+    makes beside the scoring fit. Without one it is empty, and
+    int_backtest_customers_predicted, which reads the fit, warns with the command
+    to run.
 -#}
-{%- set calibration_end = ltv_clv_calibration_end() -%}
-{%- set calibration_end_sql = "cast('" ~ calibration_end ~ "' as date)" -%}
+{%- set calibration_end_sql = "cast('" ~ ltv_clv_calibration_end() ~ "' as date)" -%}
 {%- set double = ltv_double_type() -%}
-{#- At parse time too: the warning's query refs what the fits read. -#}
-{%- set candidates_sql = ltv_clv_candidate_fits_sql() -%}
-
-{%- if execute and model.unique_id in selected_resources -%}
-    {%- set found = run_query(
-        "select count(*) from (" ~ candidates_sql ~ ") as fits"
-        ~ " where fitted_as_of_date = " ~ calibration_end_sql
-    ) -%}
-    {%- if found.rows[0][0] == 0 -%}
-        {%- do exceptions.warn(
-            "clv_backtest is empty: there is no CLV fit of source "
-            ~ ltv_clv_source_identity() ~ " as of " ~ calibration_end
-            ~ " (the as-of date minus var ltv_clv_backtest_holdout_days). Run `make"
-            ~ " fit-clv` with this build's DBT_TARGET and DBT_VARS (it fits that date"
-            ~ " too), then build again."
-        ) -%}
-    {%- endif -%}
-{%- endif -%}
-
 with
 
 customers_predicted as (

@@ -87,6 +87,42 @@ def test_catalog_covers_every_model(docs_artifacts):
     assert not missing, f"models missing from the catalog: {sorted(missing)}"
 
 
+# Issue #30, lineage: the layers read left to right. Marts are what a build publishes;
+# nothing upstream of them reads one, and what reads the fit (the fit table, the demo
+# fit) is an intermediate model, upstream of every mart.
+BELOW_MARTS = ("models/staging/", "models/intermediate/")
+FIT_NODES = ("source.ltv.clv.clv_fits", "seed.ltv.demo_clv_fit")
+
+
+def lineage_problems(manifest: dict) -> list:
+    """'<model> reads <node>' for each model below the marts that reads a mart, and
+    each mart that reads the fit itself."""
+    nodes = manifest["nodes"]
+    models = {
+        node_id: node for node_id, node in nodes.items()
+        if node["resource_type"] == "model"
+    }
+    marts = {
+        node_id for node_id, node in models.items()
+        if node["original_file_path"].startswith("models/marts/")
+    }
+    problems = []
+    for node in models.values():
+        reads = node["depends_on"]["nodes"]
+        if node["original_file_path"].startswith(BELOW_MARTS):
+            problems += [f"{node['name']} reads the mart {models[mart]['name']}"
+                         for mart in reads if mart in marts]
+        if node["unique_id"] in marts:
+            problems += [f"the mart {node['name']} reads the fit {fit}"
+                         for fit in reads if fit in FIT_NODES]
+    return sorted(problems)
+
+
+def test_no_model_below_the_marts_reads_a_mart(docs_artifacts):
+    problems = lineage_problems(docs_artifacts["manifest"])
+    assert not problems, "lineage against the layers:\n" + "\n".join(problems)
+
+
 def test_static_docs_site_is_one_self_contained_file(docs_artifacts):
     page: Path = docs_artifacts["static_index"]
     assert page.exists()
