@@ -38,6 +38,9 @@ MARTS = (
     "clv_model_parameters", "user_clv", "clv_backtest", "clv_backtest_measures",
     "clv_backtest_deciles",
 )
+# The fit's parameters read the fit alone, none of the shop's rows: a build that
+# stops on bad input may build them (pending), and publishes them no more than the rest.
+MARTS_WITHOUT_SHOP_DATA = ("clv_model_parameters",)
 
 
 # ---------------------------------------------------------------- datasets
@@ -483,7 +486,8 @@ def test_the_build_stops_and_names_the_problem(outcomes, kind):
         assert stop.message in run.output, run.output[-3000:]
     # No mart was built from the bad data, and none was published.
     for mart in MARTS:
-        assert node_status(run, mart) == "skipped", mart
+        if mart not in MARTS_WITHOUT_SHOP_DATA:
+            assert node_status(run, mart) == "skipped", mart
     assert "Nothing published: " in run.output
     assert not published_marts(outcomes[stop.build])
 
