@@ -129,7 +129,7 @@ def compiled_sql(profiles_dir, tmp_path_factory):
         sqls[engine] = []
         for path, swaps in (
             ("intermediate/int_rfm_groups_scored.sql",
-             (("user_rfm", "grid_rfm"), ("clv_model_parameters", "grid_parameters"))),
+             (("int_users_rfm", "grid_rfm"), ("int_clv_fit_chosen", "grid_parameters"))),
             ("marts/user_clv.sql",
              (("user_rfm", "grid_rfm"), ("clv_model_parameters", "grid_parameters"),
               ("int_rfm_groups_scored", "grid_groups"))),
